@@ -1,0 +1,1 @@
+"""Benchmarks run with `cinealert bench ...`; results are reported in docs/BENCHMARKS.md."""

@@ -1,0 +1,1 @@
+"""CAP parsing, validation, hazard classification and priority. Pure: bytes in, objects out."""

@@ -1,0 +1,1 @@
+"""The always-on service: Kafka consumer, priority queue, cache, renderer workers, HTTP."""

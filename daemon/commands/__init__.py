@@ -1,0 +1,1 @@
+"""One module per `cinealert` subcommand (see daemon.cli)."""
