@@ -1,0 +1,29 @@
+"""Where rendered media go: the interface shared by the local-directory and S3 backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """One stored file. ``key`` is content-addressed: ``<prefix><sha256>.<extension>``."""
+
+    key: str
+    url: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+class MediaStore(Protocol):
+    """Stores bytes under a content-addressed key and returns a URL a client can fetch."""
+
+    async def put(self, data: bytes, content_type: str, extension: str) -> StoredObject:
+        """Store ``data`` (idempotent: the same bytes give the same key and URL)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
