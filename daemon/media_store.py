@@ -27,3 +27,11 @@ class MediaStore(Protocol):
     async def close(self) -> None:
         """Release connections."""
         ...
+
+
+class MediaStoreError(Exception):
+    """Storing media failed for a reason other than bad input (disk, network, permissions).
+
+    Every backend raises a subclass naming where it tried to write, so the daemon can
+    turn any backend's failure into a ``failed`` record with a readable reason.
+    """
