@@ -1,0 +1,448 @@
+"""The daemon's one settings object, read from the environment and/or a TOML file.
+
+Every field maps to an environment variable ``CINEALERT_<FIELD NAME IN UPPER CASE>``
+and to a lower-case key of the same name in the TOML file; model sources are
+``CINEALERT_MODEL_<ROLE>`` variables or a ``[model_sources]`` table. The environment
+overrides the file. Anything unknown or invalid fails at start with a
+:class:`SettingsError` naming the key and the value, so a typo never silently falls
+back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CINEALERT_"
+# Names the daemon reads from the environment that are not fields of Settings.
+CONFIG_FILE_ENV = "CINEALERT_CONFIG"
+MODEL_SOURCE_ENV_PREFIX = "CINEALERT_MODEL_"
+
+MODEL_ROLES = (
+    "llm",
+    "lora",
+    "t2i",
+    "inpaint",
+    "clip",
+    "grounding_dino",
+    "sam",
+    "clipseg",
+    "vit",
+    "depth",
+)
+MODEL_PROFILES = ("tiny", "full")
+RENDER_METHODS = ("cinemagraph", "masked-sampling")
+MEDIA_BACKENDS = ("local", "s3")
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("auto", "json", "console")
+
+_CUDA_DEVICE = re.compile(r"^cuda:\d+$")
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A configuration key is unknown or its value is invalid.
+
+    ``key`` is the environment variable or TOML key at fault, ``value`` what it held.
+    """
+
+    def __init__(self, key: str, value: object, problem: str) -> None:
+        self.key = key
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{key}={value!r}: {problem}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the daemon and its commands can be configured with."""
+
+    # Kafka topology
+    bootstrap_servers: str = "127.0.0.1:9092"
+    group_id: str = "cinealert"
+    input_topic: str = "cap.alerts"
+    output_topic: str = "cap.media"
+    dlq_topic: str = "cap.alerts.dlq"
+    cache_topic: str = "cap.media.cache"
+    create_topics: bool = True
+    topic_partitions: int = 3
+    # HTTP endpoints (port 0 = any free port, for tests)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    # rendering
+    models: str = "tiny"
+    render_test_alerts: bool = False
+    render_method: str = "cinemagraph"
+    render_deadline_s: float = 300.0
+    render_workers: str = "auto"
+    render_candidates: int = 10
+    render_variants: int = 20
+    render_size: int | None = None
+    render_steps: int | None = None
+    render_guidance: float = 7.5
+    render_seed: int = 0
+    model_sources: Mapping[str, str] = field(default_factory=dict)
+    # Renderer plug-in "module:function" called with the settings (tests, other renderers);
+    # None = the generative pipeline (daemon/renderer_factory.py).
+    renderer: str | None = None
+    model_cache_dir: Path | None = None
+    # service behaviour
+    shutdown_grace_s: float = 30.0
+    queue_max: int = 1000
+    # Priority points a waiting request gains per second, so low bands never starve.
+    priority_ageing_per_s: float = 0.01
+    cache_ttl_s: float = 86400.0
+    cache_variants: int = 3
+    # media storage
+    media_backend: str = "local"
+    media_dir: Path = Path("var/media")
+    media_base_url: str | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = field(default=None, repr=False)
+    s3_secret_access_key: str | None = field(default=None, repr=False)
+    s3_public_base_url: str | None = None
+    s3_presign_ttl_s: float = 3600.0
+    # Kafka security
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = field(default=None, repr=False)
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    # logging
+    log_level: str = "INFO"
+    log_format: str = "auto"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def resolved_media_base_url(self) -> str:
+        """The URL prefix of locally served media (``media_base_url`` or the HTTP server's)."""
+        if self.media_base_url is not None:
+            return self.media_base_url.rstrip("/")
+        return f"http://{self.http_host}:{self.http_port}/media"
+
+    @property
+    def http_url(self) -> str:
+        """Base URL of the daemon's HTTP server, as a client on this host reaches it."""
+        host = "127.0.0.1" if self.http_host in ("0.0.0.0", "") else self.http_host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.http_port}"
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets ``field_name``."""
+    return ENV_PREFIX + field_name.upper()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Build Settings from a TOML file (``config_file``/``$CINEALERT_CONFIG``) and the environment.
+
+    The environment overrides the file. Raises :class:`SettingsError` for unknown
+    ``CINEALERT_*`` variables, unknown TOML keys and invalid values.
+    """
+    env = os.environ if environ is None else environ
+    if config_file is None and env.get(CONFIG_FILE_ENV):
+        config_file = Path(env[CONFIG_FILE_ENV])
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        values.update(_values_from_toml(config_file))
+    env_values = _values_from_environ(env)
+    if "model_sources" in env_values and "model_sources" in values:
+        merged = dict(values["model_sources"])
+        merged.update(env_values.pop("model_sources"))
+        values["model_sources"] = merged
+    values.update(env_values)
+    return Settings(**values)
+
+
+# ---------------------------------------------------------------------------
+# reading values
+
+
+def _field_types() -> dict[str, Any]:
+    hints = typing.get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
+
+
+def _values_from_environ(env: Mapping[str, str]) -> dict[str, Any]:
+    types_by_field = _field_types()
+    values: dict[str, Any] = {}
+    model_sources: dict[str, str] = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
+            continue
+        field_name = name[len(ENV_PREFIX) :].lower()
+        if field_name in types_by_field and field_name != "model_sources":
+            values[field_name] = _parse_text(name, raw, types_by_field[field_name])
+        elif name.startswith(MODEL_SOURCE_ENV_PREFIX):
+            role = name[len(MODEL_SOURCE_ENV_PREFIX) :].lower()
+            if role not in MODEL_ROLES:
+                raise SettingsError(
+                    name, raw, f"unknown model role; roles are {_upper_list(MODEL_ROLES)}"
+                )
+            model_sources[role] = _non_empty(name, raw)
+        else:
+            raise SettingsError(name, raw, "unknown setting (see docs/configuration.md)")
+    if model_sources:
+        values["model_sources"] = model_sources
+    return values
+
+
+def _values_from_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise SettingsError(CONFIG_FILE_ENV, str(path), "config file not found") from error
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(CONFIG_FILE_ENV, str(path), f"not valid TOML: {error}") from error
+    types_by_field = _field_types()
+    values: dict[str, Any] = {}
+    for key, raw in document.items():
+        where = f"{path}:{key}"
+        if key not in types_by_field:
+            raise SettingsError(where, raw, "unknown setting (see docs/configuration.md)")
+        if key == "model_sources":
+            values[key] = _model_sources_from_toml(where, raw)
+        else:
+            values[key] = _parse_toml_value(where, raw, types_by_field[key])
+    return values
+
+
+def _model_sources_from_toml(where: str, raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise SettingsError(where, raw, "must be a table of role = source")
+    sources: dict[str, str] = {}
+    for role, source in raw.items():
+        if role not in MODEL_ROLES:
+            raise SettingsError(f"{where}.{role}", source, f"unknown model role; {MODEL_ROLES}")
+        if not isinstance(source, str):
+            raise SettingsError(f"{where}.{role}", source, "must be a string")
+        sources[role] = _non_empty(f"{where}.{role}", source)
+    return sources
+
+
+def _optional_inner(annotation: Any) -> tuple[Any, bool]:
+    """For ``X | None`` return (X, True); otherwise (annotation, False)."""
+    if isinstance(annotation, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return members[0], True
+    return annotation, False
+
+
+def _parse_text(key: str, raw: str, annotation: Any) -> Any:
+    """Parse an environment string into the field's type; empty means None for optionals."""
+    inner, optional = _optional_inner(annotation)
+    if optional and raw.strip() == "":
+        return None
+    parsers: dict[Any, Callable[[str, str], Any]] = {
+        str: lambda _k, v: v,
+        int: _parse_int,
+        float: _parse_float,
+        bool: _parse_bool,
+        Path: lambda _k, v: Path(v),
+    }
+    if inner not in parsers:
+        raise SettingsError(key, raw, f"cannot be set from text (type {inner})")
+    return parsers[inner](key, raw)
+
+
+def _parse_toml_value(key: str, raw: object, annotation: Any) -> Any:
+    """Check a TOML value has the field's type (TOML carries types; no string coercion)."""
+    inner, _optional = _optional_inner(annotation)
+    if inner is bool:
+        if isinstance(raw, bool):
+            return raw
+    elif inner is int:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+    elif inner is float:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return float(raw)
+    elif inner is Path:
+        if isinstance(raw, str):
+            return Path(raw)
+    elif inner is str and isinstance(raw, str):
+        return raw
+    raise SettingsError(key, raw, f"must be a TOML {getattr(inner, '__name__', inner)}")
+
+
+def _parse_int(key: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError as error:
+        raise SettingsError(key, raw, "not an integer") from error
+
+
+def _parse_float(key: str, raw: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError as error:
+        raise SettingsError(key, raw, "not a number") from error
+
+
+def _parse_bool(key: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise SettingsError(key, raw, "not a boolean (use true/false, 1/0, yes/no, on/off)")
+
+
+def _non_empty(key: str, raw: str) -> str:
+    if not raw.strip():
+        raise SettingsError(key, raw, "must not be empty")
+    return raw
+
+
+def _upper_list(names: tuple[str, ...]) -> str:
+    return ", ".join(n.upper() for n in names)
+
+
+# ---------------------------------------------------------------------------
+# validating a built Settings
+
+
+def _validate(s: Settings) -> None:
+    _check_choice("models", s.models, MODEL_PROFILES)
+    _check_choice("render_method", s.render_method, RENDER_METHODS)
+    _check_choice("media_backend", s.media_backend, MEDIA_BACKENDS)
+    _check_choice("kafka_security_protocol", s.kafka_security_protocol, KAFKA_SECURITY_PROTOCOLS)
+    _check_choice("log_level", s.log_level, LOG_LEVELS)
+    _check_choice("log_format", s.log_format, LOG_FORMATS)
+    for name in ("bootstrap_servers", "group_id", "input_topic", "output_topic", "dlq_topic"):
+        if not getattr(s, name).strip():
+            raise SettingsError(env_name(name), getattr(s, name), "must not be empty")
+    if not s.cache_topic.strip():
+        raise SettingsError(env_name("cache_topic"), s.cache_topic, "must not be empty")
+    topics = [s.input_topic, s.output_topic, s.dlq_topic, s.cache_topic]
+    if len(set(topics)) != len(topics):
+        raise SettingsError(
+            env_name("input_topic"), topics, "input, output, dlq and cache topics must differ"
+        )
+    _check_bootstrap(s.bootstrap_servers)
+    if not 0 <= s.http_port <= 65535:
+        raise SettingsError(env_name("http_port"), s.http_port, "must be in 0..65535")
+    _check_render_workers(s.render_workers)
+    for name in (
+        "topic_partitions",
+        "queue_max",
+        "cache_variants",
+        "render_candidates",
+        "render_variants",
+    ):
+        if getattr(s, name) < 1:
+            raise SettingsError(env_name(name), getattr(s, name), "must be at least 1")
+    for name in ("render_size", "render_steps"):
+        value = getattr(s, name)
+        if value is not None and value < 1:
+            raise SettingsError(env_name(name), value, "must be at least 1 (or unset)")
+    if s.render_size is not None and s.render_size % 8 != 0:
+        raise SettingsError(env_name("render_size"), s.render_size, "must be a multiple of 8")
+    for name in (
+        "render_deadline_s",
+        "shutdown_grace_s",
+        "cache_ttl_s",
+        "s3_presign_ttl_s",
+    ):
+        value = getattr(s, name)
+        if not math.isfinite(value) or value <= 0:
+            raise SettingsError(env_name(name), value, "must be a finite number above 0")
+    for name in ("priority_ageing_per_s", "render_guidance"):
+        value = getattr(s, name)
+        if not math.isfinite(value) or value < 0:
+            raise SettingsError(env_name(name), value, "must be a finite number at least 0")
+    if s.render_seed < 0:
+        raise SettingsError(env_name("render_seed"), s.render_seed, "must be at least 0")
+    for role in s.model_sources:
+        if role not in MODEL_ROLES:
+            raise SettingsError(MODEL_SOURCE_ENV_PREFIX + role.upper(), role, "unknown role")
+    if s.media_backend == "s3" and not s.s3_bucket:
+        raise SettingsError(env_name("s3_bucket"), s.s3_bucket, "required when media_backend=s3")
+    _check_kafka_security(s)
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise SettingsError(env_name(name), value, f"must be one of {', '.join(allowed)}")
+
+
+def _check_bootstrap(servers: str) -> None:
+    for server in servers.split(","):
+        host, sep, port = server.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+            raise SettingsError(
+                env_name("bootstrap_servers"), servers, f"{server.strip()!r} is not host:port"
+            )
+
+
+def _check_render_workers(value: str) -> None:
+    if value in ("auto", "cpu"):
+        return
+    devices = [d.strip() for d in value.split(",")]
+    if not all(_CUDA_DEVICE.match(d) for d in devices) or len(set(devices)) != len(devices):
+        raise SettingsError(
+            env_name("render_workers"),
+            value,
+            "must be 'auto', 'cpu' or distinct CUDA devices like 'cuda:0,cuda:1'",
+        )
+
+
+def _check_kafka_security(s: Settings) -> None:
+    protocol = s.kafka_security_protocol
+    uses_sasl = protocol.startswith("SASL_")
+    uses_ssl = protocol in ("SSL", "SASL_SSL")
+    if uses_sasl:
+        if s.kafka_sasl_mechanism is None:
+            raise SettingsError(env_name("kafka_sasl_mechanism"), None, f"required with {protocol}")
+        _check_choice("kafka_sasl_mechanism", s.kafka_sasl_mechanism, KAFKA_SASL_MECHANISMS)
+        for name in ("kafka_sasl_username", "kafka_sasl_password"):
+            if not getattr(s, name):
+                # Never echo a password back, even an empty one.
+                raise SettingsError(env_name(name), "<unset>", f"required with {protocol}")
+    elif s.kafka_sasl_mechanism is not None:
+        raise SettingsError(
+            env_name("kafka_sasl_mechanism"),
+            s.kafka_sasl_mechanism,
+            f"SASL needs kafka_security_protocol SASL_PLAINTEXT or SASL_SSL, not {protocol}",
+        )
+    ssl_files = {
+        "kafka_ssl_cafile": s.kafka_ssl_cafile,
+        "kafka_ssl_certfile": s.kafka_ssl_certfile,
+        "kafka_ssl_keyfile": s.kafka_ssl_keyfile,
+    }
+    if not uses_ssl:
+        for name, value in ssl_files.items():
+            if value is not None:
+                raise SettingsError(
+                    env_name(name), str(value), f"SSL files need SSL or SASL_SSL, not {protocol}"
+                )
+    if (s.kafka_ssl_certfile is None) != (s.kafka_ssl_keyfile is None):
+        raise SettingsError(
+            env_name("kafka_ssl_keyfile"),
+            str(s.kafka_ssl_keyfile),
+            "kafka_ssl_certfile and kafka_ssl_keyfile go together",
+        )

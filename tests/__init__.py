@@ -1,0 +1,1 @@
+"""cinealert test suite (a package so `tests.support` is importable)."""

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: real broker clients, no test doubles."""
