@@ -1,0 +1,416 @@
+"""One CAP ``<alert>`` element (CAP 1.0, 1.1 or 1.2) to a validated ``cap.model.Alert``.
+
+The three versions are read by one reader: element names barely changed between them.
+Where CAP 1.0 differs it is mapped onto CAP 1.2: ``valueName=value`` text becomes a
+``NamedValue``, ``<password>`` is dropped with a warning, ``Very Likely`` becomes ``Likely``.
+Elements from other namespaces (``ds:Signature``, extensions) are ignored, as CAP allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TypeVar
+
+from lxml import etree
+
+from cap import errors, model
+from cap.datetimes import parse_cap_datetime
+from cap.errors import CapError
+from cap.model import Alert, Area, Info, Issue, NamedValue, Resource
+from cap.validate import (
+    DEPRECATED_CERTAINTIES,
+    check_enum,
+    check_identifier,
+    check_language,
+    parse_circle,
+    parse_number,
+    parse_polygon,
+    parse_references,
+)
+
+# CAP namespace -> version.
+CAP_NAMESPACES: dict[str, str] = {
+    "urn:oasis:names:tc:emergency:cap:1.2": "1.2",
+    "urn:oasis:names:tc:emergency:cap:1.1": "1.1",
+    "urn:oasis:names:tc:emergency:cap:1.0": "1.0",
+    "http://www.incident.com/cap/1.0": "1.0",
+}
+
+# Elements each level defines in any CAP version (the union, so 1.0 and 1.2 both pass).
+_ALERT_ELEMENTS = frozenset(
+    [
+        "identifier",
+        "sender",
+        "sent",
+        "status",
+        "msgType",
+        "source",
+        "scope",
+        "restriction",
+        "addresses",
+        "code",
+        "note",
+        "references",
+        "incidents",
+        "info",
+        "password",
+    ]
+)
+_INFO_ELEMENTS = frozenset(
+    [
+        "language",
+        "category",
+        "event",
+        "responseType",
+        "urgency",
+        "severity",
+        "certainty",
+        "audience",
+        "eventCode",
+        "effective",
+        "onset",
+        "expires",
+        "senderName",
+        "headline",
+        "description",
+        "instruction",
+        "web",
+        "contact",
+        "parameter",
+        "resource",
+        "area",
+    ]
+)
+_RESOURCE_ELEMENTS = frozenset(["resourceDesc", "mimeType", "size", "uri", "derefUri", "digest"])
+_AREA_ELEMENTS = frozenset(["areaDesc", "polygon", "circle", "geocode", "altitude", "ceiling"])
+_NAMED_VALUE_ELEMENTS = frozenset(("valueName", "value"))
+
+# CAP 1.0 has no "Draft" status or "Avoid"/"AllClear" responses; accepting the CAP 1.2
+# superset for every version keeps one model and refuses nothing a 1.2 reader would read.
+_STATUSES = model.STATUSES
+_T = TypeVar("_T")
+
+
+class _Element:
+    """The CAP-namespace children of one element, grouped by local name."""
+
+    __slots__ = ("children", "path")
+
+    def __init__(
+        self,
+        element: etree._Element,
+        namespace: str,
+        path: str,
+        known: frozenset[str],
+        warnings: list[Issue],
+    ) -> None:
+        self.path = path
+        self.children: dict[str, list[etree._Element]] = {}
+        prefix = "{" + namespace + "}"
+        cut = len(prefix)
+        for child in element:
+            tag = child.tag
+            if not isinstance(tag, str) or not tag.startswith(prefix):
+                continue  # comments, processing instructions, other namespaces
+            name = tag[cut:]
+            if name not in known:
+                warnings.append(
+                    Issue(
+                        errors.WARN_UNKNOWN_ELEMENT,
+                        f"<{name}> is not a CAP element here; ignored",
+                        f"{path}/{name}",
+                    )
+                )
+                continue
+            self.children.setdefault(name, []).append(child)
+
+    def all(self, name: str) -> list[etree._Element]:
+        return self.children.get(name, [])
+
+    def texts(self, name: str) -> list[tuple[str, str]]:
+        """(text, path) for each child called ``name``, text stripped."""
+        return [
+            (_text(child), f"{self.path}/{name}[{i}]")
+            for i, child in enumerate(self.all(name), start=1)
+        ]
+
+    def optional(self, name: str) -> str | None:
+        found = self.all(name)
+        if not found:
+            return None
+        text = _text(found[0])
+        return text or None
+
+    def required(self, name: str) -> str:
+        found = self.all(name)
+        text = _text(found[0]) if found else ""
+        if not text:
+            state = "is empty" if found else "is missing"
+            raise CapError(
+                errors.CAP_MISSING_ELEMENT, f"required <{name}> {state}", f"{self.path}/{name}"
+            )
+        return text
+
+
+def _text(element: etree._Element) -> str:
+    # itertext: CDATA and text split around comments still read as one string.
+    return "".join(element.itertext()).strip()
+
+
+class _AlertReader:
+    """Reads one alert element; collects warnings as it goes."""
+
+    def __init__(self, namespace: str, path: str) -> None:
+        self.namespace = namespace
+        self.version = CAP_NAMESPACES[namespace]
+        self.path = path
+        self.warnings: list[Issue] = []
+
+    def _children(self, element: etree._Element, path: str, known: frozenset[str]) -> _Element:
+        return _Element(element, self.namespace, path, known, self.warnings)
+
+    def _datetime(self, text: str, location: str) -> datetime:
+        parsed = parse_cap_datetime(text, location)
+        if parsed.used_z:
+            self.warnings.append(
+                Issue(
+                    errors.WARN_DATETIME_UTC_Z,
+                    f"{text!r} uses 'Z'; CAP requires '-00:00' for UTC",
+                    location,
+                )
+            )
+        return parsed.value
+
+    def _optional_datetime(self, node: _Element, name: str) -> datetime | None:
+        text = node.optional(name)
+        return None if text is None else self._datetime(text, f"{node.path}/{name}")
+
+    def _named_values(self, node: _Element, name: str) -> tuple[NamedValue, ...]:
+        values: list[NamedValue] = []
+        for i, element in enumerate(node.all(name), start=1):
+            path = f"{node.path}/{name}[{i}]"
+            pair = self._children(element, path, _NAMED_VALUE_ELEMENTS)
+            if pair.children:
+                values.append(
+                    NamedValue(name=pair.required("valueName"), value=pair.optional("value") or "")
+                )
+                continue
+            text = _text(element)
+            if self.version == "1.0" and "=" in text:
+                # CAP 1.0 writes these as "valueName=value" text.
+                key, _, value = text.partition("=")
+                values.append(NamedValue(name=key.strip(), value=value.strip()))
+            elif text:
+                raise CapError(
+                    errors.CAP_MISSING_ELEMENT,
+                    f"<{name}> {text[:60]!r} has no <valueName>/<value>",
+                    path,
+                )
+            else:
+                self.warnings.append(Issue(errors.WARN_EMPTY_ELEMENT, f"<{name}> is empty", path))
+        return tuple(values)
+
+    def _enum_list(self, node: _Element, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(
+            check_enum(text, allowed, path, self.warnings) for text, path in node.texts(name)
+        )
+
+    def read(self, element: etree._Element) -> Alert:
+        node = self._children(element, self.path, _ALERT_ELEMENTS)
+        identifier = check_identifier(
+            node.required("identifier"), f"{self.path}/identifier", self.warnings
+        )
+        sender = check_identifier(node.required("sender"), f"{self.path}/sender", self.warnings)
+        sent = self._datetime(node.required("sent"), f"{self.path}/sent")
+        status = check_enum(
+            node.required("status"), _STATUSES, f"{self.path}/status", self.warnings
+        )
+        msg_type = check_enum(
+            node.required("msgType"), model.MSG_TYPES, f"{self.path}/msgType", self.warnings
+        )
+        scope = check_enum(
+            node.required("scope"), model.SCOPES, f"{self.path}/scope", self.warnings
+        )
+        if node.all("password"):
+            self.warnings.append(
+                Issue(
+                    errors.WARN_CAP10_PASSWORD,
+                    "CAP 1.0 <password> dropped",
+                    f"{self.path}/password",
+                )
+            )
+        references: tuple[model.Reference, ...] = ()
+        if node.all("references"):
+            references = parse_references(
+                _text(node.all("references")[0]),
+                f"{self.path}/references",
+                self.warnings,
+                self.version,
+            )
+        infos = tuple(
+            self._info(info, f"{self.path}/info[{i}]")
+            for i, info in enumerate(node.all("info"), start=1)
+        )
+        return Alert(
+            cap_version=self.version,
+            identifier=identifier,
+            sender=sender,
+            sent=sent,
+            status=status,
+            msg_type=msg_type,
+            scope=scope,
+            source=node.optional("source"),
+            restriction=node.optional("restriction"),
+            addresses=node.optional("addresses"),
+            codes=tuple(text for text, _ in node.texts("code") if text),
+            note=node.optional("note"),
+            references=references,
+            incidents=node.optional("incidents"),
+            infos=infos,
+        )
+
+    def _info(self, element: etree._Element, path: str) -> Info:
+        node = self._children(element, path, _INFO_ELEMENTS)
+        language = check_language(
+            node.optional("language") or "en-US", f"{path}/language", self.warnings
+        )
+        categories = self._enum_list(node, "category", model.CATEGORIES)
+        if not categories:
+            # Required by CAP, yet real feeds (Sahana) omit it; the event still classifies.
+            self.warnings.append(
+                Issue(errors.WARN_MISSING_CATEGORY, "<category> is missing", f"{path}/category")
+            )
+        return Info(
+            language=language,
+            categories=categories,
+            event=node.required("event"),
+            urgency=self._info_enum(node, "urgency", model.URGENCIES),
+            severity=self._info_enum(node, "severity", model.SEVERITIES),
+            certainty=self._info_enum(node, "certainty", model.CERTAINTIES, DEPRECATED_CERTAINTIES),
+            response_types=self._enum_list(node, "responseType", model.RESPONSE_TYPES),
+            audience=node.optional("audience"),
+            event_codes=self._named_values(node, "eventCode"),
+            effective=self._optional_datetime(node, "effective"),
+            onset=self._optional_datetime(node, "onset"),
+            expires=self._optional_datetime(node, "expires"),
+            sender_name=node.optional("senderName"),
+            headline=node.optional("headline"),
+            description=node.optional("description"),
+            instruction=node.optional("instruction"),
+            web=node.optional("web"),
+            contact=node.optional("contact"),
+            parameters=self._named_values(node, "parameter"),
+            resources=self._each(node, "resource", self._resource),
+            areas=self._each(node, "area", self._area),
+        )
+
+    def _info_enum(
+        self,
+        node: _Element,
+        name: str,
+        allowed: tuple[str, ...],
+        deprecated: Mapping[str, str] | None = None,
+    ) -> str:
+        """Urgency/severity/certainty: absent is refused, present but empty reads as Unknown."""
+        location = f"{node.path}/{name}"
+        if node.all(name) and not node.optional(name):
+            self.warnings.append(
+                Issue(errors.WARN_EMPTY_ENUM, f"<{name}> is empty; read as 'Unknown'", location)
+            )
+            return "Unknown"
+        return check_enum(node.required(name), allowed, location, self.warnings, deprecated)
+
+    def _each(
+        self,
+        node: _Element,
+        name: str,
+        read: Callable[[etree._Element, str], _T],
+    ) -> tuple[_T, ...]:
+        return tuple(
+            read(child, f"{node.path}/{name}[{i}]")
+            for i, child in enumerate(node.all(name), start=1)
+        )
+
+    def _resource(self, element: etree._Element, path: str) -> Resource:
+        node = self._children(element, path, _RESOURCE_ELEMENTS)
+        size_text = node.optional("size")
+        size: int | None = None
+        if size_text is not None:
+            if not size_text.isdigit():
+                raise CapError(
+                    errors.CAP_INVALID_NUMBER,
+                    f"size {size_text!r} is not a whole number",
+                    f"{path}/size",
+                )
+            size = int(size_text)
+        return Resource(
+            resource_desc=node.required("resourceDesc"),
+            mime_type=node.optional("mimeType"),
+            size=size,
+            uri=node.optional("uri"),
+            digest=node.optional("digest"),
+            has_deref=bool(node.all("derefUri")),
+        )
+
+    def _area(self, element: etree._Element, path: str) -> Area:
+        node = self._children(element, path, _AREA_ELEMENTS)
+        polygons = tuple(
+            polygon
+            for text, where in node.texts("polygon")
+            if (polygon := parse_polygon(text, where, self.warnings)) is not None
+        )
+        circles = tuple(
+            circle
+            for text, where in node.texts("circle")
+            if (circle := parse_circle(text, where, self.warnings)) is not None
+        )
+        altitude_text = node.optional("altitude")
+        ceiling_text = node.optional("ceiling")
+        altitude = (
+            None
+            if altitude_text is None
+            else parse_number(altitude_text, f"{path}/altitude", "altitude")
+        )
+        ceiling = (
+            None
+            if ceiling_text is None
+            else parse_number(ceiling_text, f"{path}/ceiling", "ceiling")
+        )
+        if ceiling is not None and altitude is None:
+            raise CapError(
+                errors.CAP_MISSING_ELEMENT,
+                f"<ceiling> {ceiling_text!r} needs an <altitude>",
+                f"{path}/altitude",
+            )
+        return Area(
+            area_desc=node.required("areaDesc"),
+            polygons=polygons,
+            circles=circles,
+            geocodes=self._named_values(node, "geocode"),
+            altitude=altitude,
+            ceiling=ceiling,
+        )
+
+
+def cap_namespace_of(element: etree._Element) -> str | None:
+    """The CAP namespace of ``element`` if it is a CAP ``<alert>``, else ``None``."""
+    tag = element.tag
+    if not isinstance(tag, str) or not tag.endswith("}alert"):
+        return None
+    namespace = tag[1 : -len("}alert")]
+    return namespace if namespace in CAP_NAMESPACES else None
+
+
+def parse_alert_element(element: etree._Element, path: str = "/alert") -> tuple[Alert, list[Issue]]:
+    """Read and validate one CAP alert element; return it and its warnings, or raise."""
+    namespace = cap_namespace_of(element)
+    if namespace is None:
+        raise CapError(
+            errors.CAP_UNKNOWN_NAMESPACE,
+            f"element {element.tag!r} is not an alert in a CAP 1.0/1.1/1.2 namespace",
+            path,
+        )
+    reader = _AlertReader(namespace, path)
+    alert = reader.read(element)
+    return alert, reader.warnings
