@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from daemon.broker import BrokerError, EmbeddedBroker
+from tests.support.kafka import TopicNames
 
 SHARED_DIR = Path(__file__).resolve().parents[1] / ".." / "shared"
 
@@ -70,16 +70,6 @@ def unique_topic() -> Callable[[str], str]:
         return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
     return make
-
-
-@dataclass(frozen=True)
-class TopicNames:
-    """Unique names for the daemon's four topics."""
-
-    input: str
-    output: str
-    dlq: str
-    cache: str
 
 
 @pytest.fixture

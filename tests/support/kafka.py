@@ -25,6 +25,16 @@ class RawMessage:
     timestamp_ms: int | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class TopicNames:
+    """Unique names for the daemon's four topics (the ``topic_names`` fixture)."""
+
+    input: str
+    output: str
+    dlq: str
+    cache: str
+
+
 class ConsumeTimeoutError(AssertionError):
     """Fewer messages arrived than expected; ``received`` holds what did arrive."""
 
