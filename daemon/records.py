@@ -1,0 +1,158 @@
+"""The terminal output record (schema ``cinealert.media/1``) published for every valid alert.
+
+The JSON Schema is ``daemon/data/media-record.schema.json``; tests validate every record
+they read back against it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from cap.model import Alert, Info
+from daemon.hazard_cache import CachedMedia
+
+RECORD_SCHEMA_ID = "cinealert.media/1"
+TERMINAL_STATUSES = ("rendered", "cached", "skipped", "cancelled", "expired", "failed")
+
+
+class RecordError(ValueError):
+    """A record was asked for with a status outside the contract."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePosition:
+    """Where the alert came from on the input topic."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    """The alert's priority score and band, when it was computed."""
+
+    score: float
+    band: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOutcome:
+    """The media part of a record (from a render just done or from the cache)."""
+
+    media: tuple[CachedMedia, ...]
+    poster_url: str
+    alt_text: str
+    prompt: str
+    clip_score: float
+    models: Mapping[str, str]
+    timings_ms: Mapping[str, float]
+
+
+def primary_info(alert: Alert) -> Info | None:
+    """The ``<info>`` the record describes: the first English one, else the first."""
+    for info in alert.infos:
+        if info.language.lower().startswith("en"):
+            return info
+    return alert.infos[0] if alert.infos else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def alert_summary(alert: Alert) -> dict[str, Any]:
+    """The ``alert`` object of a record."""
+    info = primary_info(alert)
+    return {
+        "identifier": alert.identifier,
+        "sender": alert.sender,
+        "sent": alert.sent.isoformat(),
+        "status": alert.status,
+        "msgType": alert.msg_type,
+        "references": [
+            f"{ref.sender},{ref.identifier},{ref.sent.isoformat()}" for ref in alert.references
+        ],
+        "event": info.event if info else None,
+        "language": info.language if info else None,
+        "urgency": info.urgency if info else None,
+        "severity": info.severity if info else None,
+        "certainty": info.certainty if info else None,
+        "expires": _iso(info.expires) if info else None,
+        "areaDesc": "; ".join(area.area_desc for area in info.areas) if info else None,
+    }
+
+
+def build_record(
+    alert: Alert,
+    hazard: str,
+    status: str,
+    source: SourcePosition,
+    *,
+    priority: Priority | None = None,
+    reason: str | None = None,
+    outcome: RenderOutcome | None = None,
+    timings_ms: Mapping[str, float] | None = None,
+    produced_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Build one terminal record as a JSON-able dict.
+
+    ``timings_ms`` are the daemon's own stages (queue wait, store, total); the
+    renderer's per-stage timings from ``outcome`` are merged under them.
+    """
+    if status not in TERMINAL_STATUSES:
+        raise RecordError(f"status {status!r} is not one of {TERMINAL_STATUSES}")
+    if status in ("rendered", "cached") and outcome is None:
+        raise RecordError(f"status {status!r} needs media (outcome is None)")
+    timings: dict[str, float] = {}
+    if outcome is not None and status == "rendered":
+        timings.update({f"render.{stage}": ms for stage, ms in outcome.timings_ms.items()})
+    timings.update(timings_ms or {})
+    moment = produced_at if produced_at is not None else datetime.now(UTC)
+    return {
+        "schema": RECORD_SCHEMA_ID,
+        "alert": alert_summary(alert),
+        "hazard": hazard,
+        "priority": {"score": priority.score, "band": priority.band} if priority else None,
+        "status": status,
+        "reason": reason,
+        "media": [_media_json(item) for item in outcome.media] if outcome else [],
+        "poster_url": outcome.poster_url if outcome else None,
+        "alt_text": outcome.alt_text if outcome else None,
+        "prompt": outcome.prompt if outcome else None,
+        "clip_score": outcome.clip_score if outcome else None,
+        "timings_ms": timings,
+        "models": dict(outcome.models) if outcome else {},
+        "source": {"topic": source.topic, "partition": source.partition, "offset": source.offset},
+        "produced_at": moment.isoformat(),
+    }
+
+
+def _media_json(item: CachedMedia) -> dict[str, Any]:
+    return {
+        "url": item.url,
+        "format": item.format,
+        "width": item.width,
+        "height": item.height,
+        "frames": item.frames,
+        "fps": item.fps,
+        "bytes": item.bytes,
+        "sha256": item.sha256,
+    }
+
+
+def encode_record(record: Mapping[str, Any]) -> bytes:
+    """UTF-8 JSON bytes for the output topic."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def record_schema() -> dict[str, Any]:
+    """The JSON Schema of the record, from the package data."""
+    text = resources.files("daemon").joinpath("data/media-record.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema

@@ -1,0 +1,67 @@
+"""Builds the renderers the daemon uses: the only place that imports the pipeline.
+
+Two sources, chosen by settings:
+- ``CINEALERT_RENDERER=module:function`` (``Settings.renderer``): a plug-in, called as
+  ``function(settings)`` and returning one `Renderer`. Tests use it to run the daemon
+  with a deterministic renderer; operators can use it to plug another implementation.
+- otherwise ``pipeline.renderer.build_renderer(settings, device)``, one renderer per
+  device of ``render_workers`` (``auto``: every CUDA GPU, else one on CPU).
+
+Importing here, inside functions, keeps torch out of the daemon's import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from daemon.settings import Settings
+from pipeline.interface import Renderer
+
+
+class RendererFactoryError(RuntimeError):
+    """The renderer could not be built; the message says which setting or module failed."""
+
+
+def resolve_devices(render_workers: str) -> list[str]:
+    """Devices to run one renderer on each, from the ``render_workers`` setting."""
+    if render_workers == "auto":
+        import torch  # noqa: PLC0415  (heavy: only when the real pipeline is asked for)
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        return [f"cuda:{index}" for index in range(count)] or ["cpu"]
+    return [device.strip() for device in render_workers.split(",") if device.strip()]
+
+
+def load_plugin(spec: str) -> Any:
+    """Import ``module:function`` and return the function."""
+    module_name, separator, attribute = spec.partition(":")
+    if not separator or not module_name or not attribute:
+        raise RendererFactoryError(f"renderer plug-in {spec!r} is not of the form module:function")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise RendererFactoryError(f"renderer plug-in {spec!r}: {error}") from error
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise RendererFactoryError(f"renderer plug-in {spec!r}: {attribute!r} is not callable")
+    return function
+
+
+def build_renderers(settings: Settings) -> list[Renderer]:
+    """The renderers for the worker pool (not yet warm)."""
+    plugin_spec: str | None = getattr(settings, "renderer", None)
+    if plugin_spec:
+        renderer: Renderer = load_plugin(plugin_spec)(settings)
+        return [renderer]
+    try:
+        pipeline_renderer = importlib.import_module("pipeline.renderer")
+    except ImportError as error:
+        raise RendererFactoryError(
+            f"the generative pipeline (pipeline.renderer) cannot be imported: {error}; "
+            "set CINEALERT_RENDERER=module:function to use another renderer"
+        ) from error
+    return [
+        pipeline_renderer.build_renderer(settings, device)
+        for device in resolve_devices(settings.render_workers)
+    ]
