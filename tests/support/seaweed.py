@@ -135,6 +135,8 @@ class SeaweedS3Server:
             "-s3.port.lance=0",
             f"-s3.config={identities}",
             f"-bucket={self.public_bucket}",
+            # Behave like real S3: a PUT into a missing bucket fails instead of creating it.
+            "-s3.autoCreateBucket=false",
             "-webdav=false",
             "-admin.ui=false",
         ]
