@@ -37,6 +37,7 @@ class Metrics:
     last_successful_render: Gauge
     broker_connected: Gauge
     renderer_ready: Gauge
+    duplicates: Counter
 
 
 def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
@@ -120,6 +121,11 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         renderer_ready=Gauge(
             "cinealert_renderer_ready",
             "1 once the renderer is warm.",
+            registry=reg,
+        ),
+        duplicates=Counter(
+            "cinealert_duplicate_alerts_total",
+            "Alerts recognised as already handled (same sender, identifier, sent); no record.",
             registry=reg,
         ),
     )

@@ -123,6 +123,14 @@ class OffsetTracker:
             if state is not None:
                 state.committed = offset
 
+    def committed_offsets(self) -> dict[TopicPartition, int]:
+        """Last committed position per tracked partition (for the lag gauge)."""
+        return {
+            partition: state.committed
+            for partition, state in self._partitions.items()
+            if state.committed is not None
+        }
+
     def pending(self, partition: TopicPartition) -> int:
         """How many messages of ``partition`` are tracked and not yet finished."""
         state = self._partitions.get(partition)
