@@ -41,7 +41,7 @@ IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 SHA256_METADATA_KEY = "sha256"
 # Error codes S3 services use for "try again later"; 5xx statuses are transient too.
 _TRANSIENT_CODES = frozenset(
-    {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable"}
+    {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"}
     | {"Throttling", "ThrottlingException", "RequestLimitExceeded", "503", "500", "502", "504"}
 )
 _ACCESS_CODES = frozenset(
