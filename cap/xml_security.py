@@ -18,11 +18,17 @@ from cap.errors import CapError
 
 XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
-# Byte-order marks of the encodings the XML spec lets a parser autodetect.
-_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
 _UTF8_BOM = b"\xef\xbb\xbf"
-# UTF-16 without a BOM still starts with '<' next to a NUL byte.
-_UTF16_NO_BOM_STARTS = (b"<\x00", b"\x00<")
+# Starts of the ASCII-incompatible encodings the XML spec lets a parser autodetect, and
+# the codec that reads them (UTF-32 marks first: they begin with the UTF-16 ones).
+_WIDE_ENCODINGS = (
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
 
 
 @dataclass(frozen=True)
@@ -51,38 +57,58 @@ def _excerpt(data: bytes, at: int, width: int = 60) -> str:
     return data[at : at + width].decode("latin-1").replace("\n", " ")
 
 
-def _check_prefix(data: bytes) -> None:
-    """Refuse empty and non-XML input before the parser sees it."""
+def _wide_codec(data: bytes) -> str | None:
+    """The codec of a UTF-16/32 document, or ``None`` for ASCII-compatible bytes."""
+    for start, codec in _WIDE_ENCODINGS:
+        if data.startswith(start):
+            return codec
+    return None
+
+
+def _scannable_text(data: bytes) -> bytes:
+    """Bytes in which markup such as ``<!DOCTYPE`` can be found with a plain search.
+
+    UTF-16/32 documents are re-encoded to UTF-8 for the scan only (libxml2 loads an
+    external DTD subset while parsing them, so the scan must happen before it does).
+    Empty and non-XML input is refused here.
+    """
+    codec = _wide_codec(data)
+    if codec is not None:
+        try:
+            data = data.decode(codec).encode("utf-8")
+        except UnicodeError as exc:
+            raise CapError(
+                errors.XML_ENCODING, f"input is not valid {codec.upper()}: {exc}", "prolog"
+            ) from exc
     stripped = data.lstrip(b" \t\r\n")
+    if stripped.startswith(_UTF8_BOM) or stripped.startswith("\ufeff".encode()):
+        stripped = stripped[len(_UTF8_BOM) :].lstrip(b" \t\r\n")
     if not stripped:
         raise CapError(errors.INPUT_EMPTY, f"input is empty ({len(data)} bytes of whitespace)")
-    if stripped.startswith(_UTF8_BOM):
-        stripped = stripped[len(_UTF8_BOM) :].lstrip(b" \t\r\n")
-    if stripped.startswith(_UTF16_32_BOMS) or stripped.startswith(_UTF16_NO_BOM_STARTS):
-        return
     if not stripped.startswith(b"<"):
         raise CapError(
             errors.INPUT_NOT_XML,
             f"input does not start with '<': {stripped[:16]!r}",
             "byte 0",
         )
+    return data
 
 
-def _check_doctype_bytes(data: bytes) -> None:
-    """Refuse a DOCTYPE seen in ASCII-compatible bytes before any parsing happens."""
-    at = data.find(b"<!DOCTYPE")
+def _check_doctype(text: bytes) -> None:
+    """Refuse any DOCTYPE before any parsing happens (so no DTD or entity is ever read)."""
+    at = text.find(b"<!DOCTYPE")
     if at < 0:
         return
-    entity_at = data.find(b"<!ENTITY", at)
+    entity_at = text.find(b"<!ENTITY", at)
     if entity_at >= 0:
         raise CapError(
             errors.XML_ENTITY_FORBIDDEN,
-            f"entity declarations are refused: {_excerpt(data, entity_at)!r}",
+            f"entity declarations are refused: {_excerpt(text, entity_at)!r}",
             f"byte {entity_at}",
         )
     raise CapError(
         errors.XML_DTD_FORBIDDEN,
-        f"document type declarations are refused: {_excerpt(data, at)!r}",
+        f"document type declarations are refused: {_excerpt(text, at)!r}",
         f"byte {at}",
     )
 
@@ -106,7 +132,7 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> CapError:
 
 def _check_tree(root: etree._Element, limits: XmlLimits) -> None:
     docinfo = root.getroottree().docinfo
-    # Reached only for encodings the byte scan cannot read (UTF-16/32).
+    # Defence in depth: the scan before parsing should already have refused any DOCTYPE.
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url:
         raise CapError(
             errors.XML_DTD_FORBIDDEN,
@@ -152,8 +178,7 @@ def parse_xml(data: bytes, limits: XmlLimits) -> etree._Element:
             errors.XML_TOO_LARGE,
             f"input has {len(data)} bytes, more than the limit of {limits.max_bytes}",
         )
-    _check_prefix(data)
-    _check_doctype_bytes(data)
+    _check_doctype(_scannable_text(data))
     try:
         root = etree.fromstring(data, _make_parser())
     except etree.XMLSyntaxError as exc:
