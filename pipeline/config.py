@@ -1,0 +1,148 @@
+"""Settings of the generative pipeline. Deliberately free of torch: the daemon builds one
+of these while staying light, and the registry turns it into loaded models later."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+PROFILES = ("tiny", "full")
+MASK_METHODS = ("langsam", "clipseg")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+# Every model the pipeline can use; the names appear in `CINEALERT_MODEL_<ROLE>` settings.
+ROLES = (
+    "llm",
+    "lora",
+    "t2i",
+    "inpaint",
+    "clip",
+    "grounding_dino",
+    "sam",
+    "clipseg",
+    "vit",
+    "depth",
+)
+
+
+class PipelineConfigError(ValueError):
+    """A pipeline setting has a value the pipeline cannot use; names the setting and value."""
+
+    def __init__(self, setting: str, value: object, expected: str) -> None:
+        super().__init__(f"{setting}={value!r} is invalid: expected {expected}")
+        self.setting = setting
+        self.value = value
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything the registry and the renderer need; validated at construction."""
+
+    profile: str = "tiny"
+    device: str = "auto"  # "auto" = CUDA when present, else CPU; or "cpu", "cuda", "cuda:1"
+    dtype: str = "auto"  # "auto" = float16 on CUDA, float32 on CPU
+    image_size: int | None = None  # None = the profile's default (128 tiny, 512 full)
+    candidates: int = 10
+    steps: int | None = None  # None = the profile's default (4 tiny, 25 full)
+    guidance: float = 7.5
+    clip_weight: float = 100.0
+    mask_method: str = "langsam"
+    box_threshold: float = 0.3
+    text_threshold: float = 0.25
+    random_mask_ratio: float = 0.15
+    variants: int = 20
+    subset_k: int = 5
+    inpaint_steps: int | None = None  # None = same as `steps`
+    inbetweens: int = 3
+    frames: int = 16
+    fps: float = 8.0
+    prompt_max_new_tokens: int = 48
+    prompt_sampling: bool = False  # False = greedy decoding; True = seeded sampling
+    use_prompt_template: bool = False
+    seed: int = 0
+    model_sources: Mapping[str, str] = field(default_factory=dict)  # role -> hub id or dir
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise PipelineConfigError("profile", self.profile, f"one of {PROFILES}")
+        if self.mask_method not in MASK_METHODS:
+            raise PipelineConfigError("mask_method", self.mask_method, f"one of {MASK_METHODS}")
+        if self.dtype not in DTYPES:
+            raise PipelineConfigError("dtype", self.dtype, f"one of {DTYPES}")
+        if self.image_size is not None and (self.image_size < 64 or self.image_size % 8):
+            raise PipelineConfigError("image_size", self.image_size, "a multiple of 8, >= 64")
+        if self.candidates < 1:
+            raise PipelineConfigError("candidates", self.candidates, ">= 1")
+        if self.steps is not None and self.steps < 1:
+            raise PipelineConfigError("steps", self.steps, ">= 1")
+        if self.inpaint_steps is not None and self.inpaint_steps < 1:
+            raise PipelineConfigError("inpaint_steps", self.inpaint_steps, ">= 1")
+        if not 0.0 <= self.random_mask_ratio <= 1.0:
+            raise PipelineConfigError("random_mask_ratio", self.random_mask_ratio, "in [0, 1]")
+        if not 0.0 <= self.box_threshold <= 1.0:
+            raise PipelineConfigError("box_threshold", self.box_threshold, "in [0, 1]")
+        if not 0.0 <= self.text_threshold <= 1.0:
+            raise PipelineConfigError("text_threshold", self.text_threshold, "in [0, 1]")
+        if self.subset_k < 2 or self.variants < self.subset_k:
+            raise PipelineConfigError(
+                "subset_k/variants", (self.subset_k, self.variants), "2 <= subset_k <= variants"
+            )
+        if self.inbetweens < 0:
+            raise PipelineConfigError("inbetweens", self.inbetweens, ">= 0")
+        if self.frames < 2:
+            raise PipelineConfigError("frames", self.frames, ">= 2")
+        if self.fps <= 0:
+            raise PipelineConfigError("fps", self.fps, "> 0")
+        if self.clip_weight <= 0:
+            raise PipelineConfigError("clip_weight", self.clip_weight, "> 0")
+        unknown = sorted(set(self.model_sources) - set(ROLES))
+        if unknown:
+            raise PipelineConfigError("model_sources", unknown, f"roles among {ROLES}")
+
+    @property
+    def resolved_image_size(self) -> int:
+        """Image side in pixels: the explicit setting or the profile's default."""
+        if self.image_size is not None:
+            return self.image_size
+        return 128 if self.profile == "tiny" else 512
+
+    @property
+    def resolved_steps(self) -> int:
+        """Denoising steps for text-to-image: the explicit setting or the profile's default."""
+        if self.steps is not None:
+            return self.steps
+        return 4 if self.profile == "tiny" else 25
+
+    @property
+    def resolved_inpaint_steps(self) -> int:
+        """Denoising steps for the inpainting variants."""
+        return self.inpaint_steps if self.inpaint_steps is not None else self.resolved_steps
+
+    def with_changes(self, **changes: object) -> PipelineConfig:
+        """A copy with some settings replaced (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def config_from_env(
+    environ: Mapping[str, str] | None = None, **overrides: object
+) -> PipelineConfig:
+    """Build a config from `CINEALERT_MODELS`, `CINEALERT_DEVICE`, `CINEALERT_DTYPE`,
+    `CINEALERT_MASK_METHOD` and `CINEALERT_MODEL_<ROLE>`; keyword overrides win."""
+    env = os.environ if environ is None else environ
+    sources = {
+        role: env[f"CINEALERT_MODEL_{role.upper()}"]
+        for role in ROLES
+        if env.get(f"CINEALERT_MODEL_{role.upper()}")
+    }
+    values: dict[str, object] = {"model_sources": sources}
+    for key, name in (
+        ("profile", "CINEALERT_MODELS"),
+        ("device", "CINEALERT_DEVICE"),
+        ("dtype", "CINEALERT_DTYPE"),
+        ("mask_method", "CINEALERT_MASK_METHOD"),
+    ):
+        if env.get(name):
+            values[key] = env[name]
+    values.update(overrides)
+    return PipelineConfig(**values)  # type: ignore[arg-type]
