@@ -139,6 +139,9 @@ class SeaweedS3Server:
             "-s3.autoCreateBucket=false",
             "-webdav=false",
             "-admin.ui=false",
+            # Keep weed's unix sockets in our temp dir instead of littering /tmp.
+            f"-s3.localSocket={self.data_dir / 's3.sock'}",
+            f"-filer.localSocket={self.data_dir / 'filer.sock'}",
         ]
         (self.data_dir / "data").mkdir(exist_ok=True)
         with self._log_path.open("wb") as log:
