@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -74,6 +75,14 @@ async def test_different_bytes_get_different_keys(tmp_path: Path) -> None:
     assert one.key != two.key
     assert store.files_written == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([one.key, two.key])
+
+
+async def test_concurrent_puts_of_the_same_bytes_leave_one_whole_file(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    results = await asyncio.gather(*(store.put(GIF, "image/gif", "gif") for _ in range(8)))
+    assert {result.key for result in results} == {results[0].key}
+    assert [p.name for p in tmp_path.iterdir()] == [results[0].key]
+    assert (tmp_path / results[0].key).read_bytes() == GIF
 
 
 async def test_a_truncated_file_under_the_name_is_rewritten(tmp_path: Path) -> None:
