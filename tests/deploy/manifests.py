@@ -67,3 +67,10 @@ def exported_metric_names() -> set[str]:
         else:
             names.add(family.name)
     return names
+
+
+def metric_families() -> set[str]:
+    """The daemon's metric family names (counters without their ``_total``)."""
+    from daemon.metrics import create_metrics
+
+    return {family.name for family in create_metrics().registry.collect()}
