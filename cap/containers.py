@@ -57,6 +57,17 @@ def _with_paths(elements: list[etree._Element]) -> tuple[tuple[etree._Element, s
     return tuple((element, tree.getpath(element)) for element in elements)
 
 
+def _index_layout(container_format: str, links: list[str]) -> Layout:
+    if not links:
+        # Neither alerts nor links: nothing to deliver and nothing to follow.
+        raise CapError(
+            errors.CONTAINER_NO_ALERT,
+            f"{container_format} feed carries no CAP alert and no links to alerts",
+            "/",
+        )
+    return Layout("index", container_format, (), tuple(links))
+
+
 def _atom_layout(root: etree._Element) -> Layout:
     entries = [root] if root.tag == _ATOM_ENTRY else list(root.iter(_ATOM_ENTRY))
     # Alerts are looked for in the whole feed: some feeds put one beside the entries.
@@ -70,7 +81,7 @@ def _atom_layout(root: etree._Element) -> Layout:
         )
     if alerts:
         return Layout("container", "atom", _with_paths(alerts), tuple(links))
-    return Layout("index", "atom", (), tuple(links))
+    return _index_layout("atom", links)
 
 
 def _rss_layout(root: etree._Element) -> Layout:
@@ -83,7 +94,7 @@ def _rss_layout(root: etree._Element) -> Layout:
         links.extend(text for link in item.iter("link") if (text := (link.text or "").strip()))
     if alerts:
         return Layout("container", "rss", _with_paths(alerts), tuple(links))
-    return Layout("index", "rss", (), tuple(links))
+    return _index_layout("rss", links)
 
 
 def _envelope_layout(root: etree._Element, container_format: str) -> Layout:
