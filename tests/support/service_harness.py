@@ -64,12 +64,15 @@ class RunningService:
 
 @asynccontextmanager
 async def running_service(
-    settings: Settings, renderer: FakeRenderer, ready_timeout_s: float = 30.0
+    settings: Settings,
+    renderer: FakeRenderer | list[FakeRenderer],
+    ready_timeout_s: float = 30.0,
 ) -> AsyncIterator[RunningService]:
     """Start the service, wait until /readyz would say ready, stop it (SIGTERM path) after."""
     metrics = create_metrics()
     health = Health(metrics=metrics)
-    workers = RenderWorkers([renderer], settings.render_deadline_s)
+    renderers = renderer if isinstance(renderer, list) else [renderer]
+    workers = RenderWorkers(renderers, settings.render_deadline_s)
     store = LocalDirectoryStore(settings.media_dir, settings.resolved_media_base_url)
     service = AlertService(settings, workers, store, metrics, health)
     stop = asyncio.Event()
@@ -112,3 +115,13 @@ def by_identifier(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         assert identifier not in result, f"two records for {identifier}"
         result[identifier] = record
     return result
+
+
+async def wait_until(condition: Any, timeout_s: float = 30.0, what: str = "condition") -> None:
+    """Poll ``condition()`` until true; fail naming ``what`` after ``timeout_s``."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                await asyncio.sleep(0.02)
+    except TimeoutError as error:
+        raise AssertionError(f"timed out waiting for {what}") from error
