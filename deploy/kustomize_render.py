@@ -249,6 +249,9 @@ def _read_env_file(path: Path) -> dict[str, str]:
     return data
 
 
+_HASH_CHARACTER_SWAPS = str.maketrans("013ae", "ghkmt")
+
+
 def _kustomize_hash(config_map: Mapping[str, Any]) -> str:
     """The 10-character suffix kustomize derives from a generated ConfigMap's data."""
     # kustomize hashes the generator's output before it names it: the name is empty.
@@ -263,7 +266,7 @@ def _kustomize_hash(config_map: Mapping[str, Any]) -> str:
         encoded = encoded.replace(char, escaped)
     digest = hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:10]
     # kustomize swaps a few characters so the suffix cannot read as a number or word.
-    return digest.translate(str.maketrans({"0": "g", "1": "h", "3": "k", "a": "m", "e": "t"}))
+    return digest.translate(_HASH_CHARACTER_SWAPS)
 
 
 def _apply_generated_name_hashes(resources: list[_Resource]) -> None:
@@ -326,7 +329,9 @@ def _set_namespace(resources: Sequence[_Resource], namespace: str) -> None:
             r.body["metadata"]["namespace"] = namespace
 
 
-def _apply_labels(label_set: Mapping[str, Any], kfile: Path, resources: Sequence[_Resource]) -> None:
+def _apply_labels(
+    label_set: Mapping[str, Any], kfile: Path, resources: Sequence[_Resource]
+) -> None:
     unknown = sorted(set(label_set) - {"pairs", "includeSelectors", "includeTemplates"})
     if unknown:
         raise KustomizeError(kfile, f"labels: unsupported keys {unknown}")
@@ -404,7 +409,11 @@ def _apply_patch(
         return
     if not isinstance(content, dict):
         raise KustomizeError(kfile, f"patch is neither a mapping nor a list: {content!r}")
-    selector = target if isinstance(target, dict) else dict(zip(("kind", "name"), _identity(content)))
+    if isinstance(target, dict):
+        selector: Mapping[str, Any] = target
+    else:
+        kind, name = _identity(content)
+        selector = {"kind": kind, "name": name}
     for r in _matching(resources, selector, kfile):
         patch_body = copy.deepcopy(content)
         if isinstance(target, dict):

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from daemon.metrics import create_metrics
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DIR = REPO_ROOT / "deploy"
 K8S_DIR = DEPLOY_DIR / "k8s"
@@ -47,17 +49,13 @@ def rendered(overlay: str) -> list[dict[str, Any]]:
 
 def one(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
     """The single object of ``kind`` (and ``name``) in ``objects``."""
-    found = [
-        o for o in objects if o["kind"] == kind and name in (None, o["metadata"]["name"])
-    ]
+    found = [o for o in objects if o["kind"] == kind and name in (None, o["metadata"]["name"])]
     assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
     return found[0]
 
 
 def exported_metric_names() -> set[str]:
     """Every series name the daemon's registry can expose, with histogram/counter suffixes."""
-    from daemon.metrics import create_metrics
-
     names: set[str] = set()
     for family in create_metrics().registry.collect():
         if family.type == "counter":
@@ -71,6 +69,4 @@ def exported_metric_names() -> set[str]:
 
 def metric_families() -> set[str]:
     """The daemon's metric family names (counters without their ``_total``)."""
-    from daemon.metrics import create_metrics
-
     return {family.name for family in create_metrics().registry.collect()}

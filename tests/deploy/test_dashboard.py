@@ -36,7 +36,7 @@ def test_dashboard_panels_are_well_formed() -> None:
     for panel in board["panels"]:
         assert panel["targets"], panel["title"]
         grid = panel["gridPos"]
-        assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24, panel["title"]
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
         assert panel["datasource"]["uid"] == "${datasource}"
         ref_ids = [t["refId"] for t in panel["targets"]]
         assert len(ref_ids) == len(set(ref_ids)), panel["title"]

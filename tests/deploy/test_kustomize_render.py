@@ -176,7 +176,8 @@ def test_json6902_patch_and_delete_directive(tmp_path: Path) -> None:
             "includeSelectors",
         ),
         (
-            "resources: [deployment.yaml]\npatches: [{patch: '{kind: Service, metadata: {name: x}}'}]\n",
+            "resources: [deployment.yaml]\n"
+            "patches: [{patch: '{kind: Service, metadata: {name: x}}'}]\n",
             "matches no resource",
         ),
         ("resources: [deployment.yaml, deployment.yaml]\n", "duplicate resource Deployment/web"),
@@ -200,7 +201,9 @@ def test_command_line_prints_yaml_and_reports_errors(
     assert "no kustomization.yaml" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) not installed")
+@pytest.mark.skipif(
+    shutil.which("kubectl") is None, reason="kubectl (with kustomize) not installed"
+)
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_renderer_matches_real_kustomize(overlay: str) -> None:
     result = subprocess.run(

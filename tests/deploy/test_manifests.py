@@ -118,7 +118,9 @@ def test_kubernetes_schema_validation_catches_a_misspelt_field() -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_config_map_holds_only_valid_daemon_settings(overlay: str) -> None:
     objects = rendered(overlay)
-    config_map = one(objects, "ConfigMap", daemon_container(objects)["envFrom"][0]["configMapRef"]["name"])
+    config_map = one(
+        objects, "ConfigMap", daemon_container(objects)["envFrom"][0]["configMapRef"]["name"]
+    )
     assert all(key.startswith("CINEALERT_") for key in config_map["data"])
     # load_settings refuses unknown CINEALERT_* names and invalid values.
     settings = daemon_settings(objects)
@@ -160,7 +162,11 @@ def test_probes_hit_the_daemon_endpoints_on_its_http_port(overlay: str) -> None:
     container = daemon_container(objects)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports["http"] == daemon_settings(objects).http_port
-    expected = {"startupProbe": "/healthz", "livenessProbe": "/healthz", "readinessProbe": "/readyz"}
+    expected = {
+        "startupProbe": "/healthz",
+        "livenessProbe": "/healthz",
+        "readinessProbe": "/readyz",
+    }
     for probe, path in expected.items():
         assert container[probe]["httpGet"] == {"path": path, "port": "http"}
     service = one(objects, "Service")
@@ -237,8 +243,13 @@ def test_gpu_credentials_come_from_secrets() -> None:
     assert settings.kafka_security_protocol == "SASL_SSL"
     assert settings.media_backend == "s3"
     volumes = one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
-    assert {"name": "kafka-ca", "secret": {"secretName": "cinealert-kafka-ca", "items": [
-        {"key": "ca.crt", "path": "ca.crt"}]}} in volumes
+    assert {
+        "name": "kafka-ca",
+        "secret": {
+            "secretName": "cinealert-kafka-ca",
+            "items": [{"key": "ca.crt", "path": "ca.crt"}],
+        },
+    } in volumes
     for config_map in (o for o in objects if o["kind"] == "ConfigMap"):
         assert not set(secret_refs) & set(config_map["data"]), config_map["metadata"]["name"]
 
@@ -268,7 +279,9 @@ def test_keda_scales_on_lag_with_no_more_replicas_than_partitions() -> None:
     assert trigger["metadata"]["consumerGroup"] == settings.group_id
     assert trigger["metadata"]["bootstrapServers"] == settings.bootstrap_servers
     input_topic = next(
-        o for o in objects if o["kind"] == "KafkaTopic" and o["spec"]["topicName"] == settings.input_topic
+        o
+        for o in objects
+        if o["kind"] == "KafkaTopic" and o["spec"]["topicName"] == settings.input_topic
     )
     assert 1 <= scaled["minReplicaCount"] <= scaled["maxReplicaCount"]
     assert scaled["maxReplicaCount"] <= input_topic["spec"]["partitions"]
@@ -285,7 +298,9 @@ def test_selectors_pick_the_daemon_pods_and_rollouts_keep_capacity(overlay: str)
     selectors = {
         "Deployment": deployment["spec"]["selector"]["matchLabels"],
         "Service": one(objects, "Service")["spec"]["selector"],
-        "PodDisruptionBudget": one(objects, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"],
+        "PodDisruptionBudget": one(objects, "PodDisruptionBudget")["spec"]["selector"][
+            "matchLabels"
+        ],
         "NetworkPolicy": one(objects, "NetworkPolicy")["spec"]["podSelector"]["matchLabels"],
         "PodMonitor": one(objects, "PodMonitor")["spec"]["selector"]["matchLabels"],
     }
@@ -293,9 +308,10 @@ def test_selectors_pick_the_daemon_pods_and_rollouts_keep_capacity(overlay: str)
         assert selector.items() <= pod_labels.items(), kind
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     assert one(objects, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
-    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == one(
-        objects, "ServiceAccount"
-    )["metadata"]["name"]
+    assert (
+        deployment["spec"]["template"]["spec"]["serviceAccountName"]
+        == one(objects, "ServiceAccount")["metadata"]["name"]
+    )
 
 
 def test_gpu_weights_are_prefetched_into_the_volume_the_daemon_reads() -> None:
@@ -342,6 +358,8 @@ def test_alert_rules_cover_lag_failures_silence_and_dead_letters() -> None:
 
 def test_alert_rules_use_only_metrics_the_daemon_exports() -> None:
     exported = exported_metric_names()
-    used = {name for rule in alert_rules(rendered("gpu")) for name in METRIC_NAME.findall(rule["expr"])}
+    used = {
+        name for rule in alert_rules(rendered("gpu")) for name in METRIC_NAME.findall(rule["expr"])
+    }
     assert used, "no metric names found in the alert rules"
     assert used <= exported, sorted(used - exported)

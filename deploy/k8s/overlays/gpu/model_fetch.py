@@ -65,7 +65,7 @@ def check_local_sources(sources: Mapping[str, str]) -> None:
 def fetch(environ: Mapping[str, str]) -> dict[str, str]:
     """Download every hub source into the cache, then record them in the manifest."""
     # Imported here: `verify` must run without touching the network libraries.
-    from huggingface_hub import list_repo_files, snapshot_download
+    from huggingface_hub import list_repo_files, snapshot_download  # noqa: PLC0415
 
     sources = model_sources(environ)
     target = cache_dir(environ)
