@@ -183,6 +183,12 @@ class EmbeddedBroker:
             process.wait()
         self._process = None
 
+    def wait(self) -> int:
+        """Block until the process exits on its own; return its exit code."""
+        if self._process is None:
+            raise BrokerError("broker not started")
+        return self._process.wait()
+
     def restart(self, grace_s: float = 10.0, timeout_s: float = 30.0) -> None:
         """Stop and start again on the same port (empty, since storage is in memory)."""
         self.stop(grace_s)
