@@ -4,8 +4,9 @@ Two sources, chosen by settings:
 - ``CINEALERT_RENDERER=module:function`` (``Settings.renderer``): a plug-in, called as
   ``function(settings)`` and returning one `Renderer`. Tests use it to run the daemon
   with a deterministic renderer; operators can use it to plug another implementation.
-- otherwise ``pipeline.renderer.build_renderer(settings, device)``, one renderer per
-  device of ``render_workers`` (``auto``: every CUDA GPU, else one on CPU).
+- otherwise ``pipeline.renderer.build_renderer(config)``, one renderer per device of
+  ``render_workers`` (``auto``: every CUDA GPU, else one on CPU), each with the
+  `PipelineConfig` that ``daemon.pipeline_settings`` derives from the settings.
 
 Importing here, inside functions, keeps torch out of the daemon's import time.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from daemon.pipeline_settings import PipelineSettingsError, pipeline_config
 from daemon.settings import Settings
 from pipeline.interface import Renderer
 
@@ -55,13 +57,16 @@ def build_renderers(settings: Settings) -> list[Renderer]:
         renderer: Renderer = load_plugin(plugin_spec)(settings)
         return [renderer]
     try:
+        configs = [
+            pipeline_config(settings, device) for device in resolve_devices(settings.render_workers)
+        ]
+    except PipelineSettingsError as error:
+        raise RendererFactoryError(f"invalid pipeline settings: {error}") from error
+    try:
         pipeline_renderer = importlib.import_module("pipeline.renderer")
     except ImportError as error:
         raise RendererFactoryError(
             f"the generative pipeline (pipeline.renderer) cannot be imported: {error}; "
             "set CINEALERT_RENDERER=module:function to use another renderer"
         ) from error
-    return [
-        pipeline_renderer.build_renderer(settings, device)
-        for device in resolve_devices(settings.render_workers)
-    ]
+    return [pipeline_renderer.build_renderer(config) for config in configs]

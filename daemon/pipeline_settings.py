@@ -1,0 +1,57 @@
+"""Maps the daemon's `Settings` onto the pipeline's `PipelineConfig`, one per render device.
+
+The daemon has one settings object (``CINEALERT_*``, docs/configuration.md); the
+pipeline has its own validated config. Keeping the translation in one small function
+means a renamed field breaks here, loudly, instead of silently falling back to a
+pipeline default. ``pipeline.config`` is torch-free, so importing it keeps the daemon light.
+"""
+
+from __future__ import annotations
+
+from daemon.settings import Settings, env_name
+from pipeline.config import PipelineConfig, PipelineConfigError
+
+# PipelineConfig field -> the Settings field it comes from (for error messages).
+_SETTING_OF_FIELD = {
+    "profile": "models",
+    "image_size": "render_size",
+    "candidates": "render_candidates",
+    "steps": "render_steps",
+    "guidance": "render_guidance",
+    "variants": "render_variants",
+    "subset_k/variants": "render_variants",
+    "seed": "render_seed",
+    "model_sources": "model_sources",
+}
+
+
+class PipelineSettingsError(ValueError):
+    """The daemon settings give a pipeline config the pipeline refuses; names the setting."""
+
+    def __init__(self, setting: str, value: object, problem: str) -> None:
+        super().__init__(f"{setting}={value!r}: {problem}")
+        self.setting = setting
+        self.value = value
+
+
+def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
+    """The pipeline config for one renderer on ``device`` (``cpu``, ``cuda:0``, ...).
+
+    Raises `PipelineSettingsError` naming the ``CINEALERT_*`` variable at fault.
+    """
+    try:
+        return PipelineConfig(
+            profile=settings.models,
+            device=device,
+            image_size=settings.render_size,
+            candidates=settings.render_candidates,
+            steps=settings.render_steps,
+            guidance=settings.render_guidance,
+            variants=settings.render_variants,
+            seed=settings.render_seed,
+            model_sources=dict(settings.model_sources),
+        )
+    except PipelineConfigError as error:
+        field_name = _SETTING_OF_FIELD.get(error.setting)
+        setting = env_name(field_name) if field_name else f"pipeline {error.setting}"
+        raise PipelineSettingsError(setting, error.value, str(error)) from error

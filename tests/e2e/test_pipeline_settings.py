@@ -1,0 +1,51 @@
+"""The Settings -> PipelineConfig mapping the daemon's renderer factory relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from daemon.pipeline_settings import PipelineSettingsError, pipeline_config
+from daemon.renderer_factory import RendererFactoryError, build_renderers
+from daemon.settings import Settings
+
+
+def test_every_render_setting_reaches_the_pipeline_config() -> None:
+    settings = Settings(
+        models="full",
+        render_size=256,
+        render_candidates=12,
+        render_steps=7,
+        render_guidance=5.0,
+        render_variants=21,
+        render_seed=42,
+        model_sources={"t2i": "/models/sd15"},
+    )
+    config = pipeline_config(settings, "cuda:1")
+    assert config.profile == "full"
+    assert config.device == "cuda:1"
+    assert config.image_size == 256
+    assert config.candidates == 12
+    assert config.steps == 7
+    assert config.guidance == 5.0
+    assert config.variants == 21
+    assert config.seed == 42
+    assert dict(config.model_sources) == {"t2i": "/models/sd15"}
+
+
+def test_defaults_leave_profile_defaults_to_the_pipeline() -> None:
+    config = pipeline_config(Settings(), "cpu")
+    assert config.profile == "tiny"
+    assert config.resolved_image_size == 128
+    assert config.resolved_steps == 4
+
+
+def test_a_value_the_pipeline_refuses_names_the_daemon_setting() -> None:
+    with pytest.raises(PipelineSettingsError) as caught:
+        pipeline_config(Settings(render_variants=3), "cpu")
+    assert caught.value.setting == "CINEALERT_RENDER_VARIANTS"
+    assert "CINEALERT_RENDER_VARIANTS" in str(caught.value)
+
+
+def test_factory_reports_refused_pipeline_settings_as_factory_error() -> None:
+    with pytest.raises(RendererFactoryError, match="CINEALERT_RENDER_VARIANTS"):
+        build_renderers(Settings(render_variants=3, render_workers="cpu"))
