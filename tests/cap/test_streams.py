@@ -130,6 +130,12 @@ def test_storm_night_has_every_kind_of_trouble() -> None:
         and any(info.language == "ko-KR" for info in alert.infos)
     ]
     assert korean_multi
+    hazards = {entry["hazard"] for entry, _ in parsed_alerts("storm-night")}
+    assert hazards == {*PAPER_HAZARDS, "heavy_rain", "storm", "tornado", "tsunami", "heat"} | {
+        "cold",
+        "fire",
+        "none",
+    }
     statuses = {status for entry, _ in parsed_alerts("storm-night") for status in entry["status"]}
     assert statuses >= {"rendered", "skipped", "cancelled", "expired"}
 

@@ -1200,6 +1200,29 @@ def storm_night() -> Stream:
         "nws",
     )
     s.alert(
+        18.0,
+        AlertSpec(
+            "AU.BOM.20261123.0410.HEAT",
+            "bom.warnings@bom.example.gov.au",
+            at(71, timezone(timedelta(hours=11), "AEDT")),
+            (
+                other(
+                    "en-AU",
+                    "Severe Heatwave Warning",
+                    "Severe heatwave conditions for the Western Sydney region",
+                    "Western Sydney",
+                    (-33.8, 150.9),
+                    category="Met",
+                    urgency="Expected",
+                    severity="Severe",
+                    expires_h=12.0,
+                ),
+            ),
+            "heat",
+        ),
+        "bom",
+    )
+    s.alert(
         18.5,
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.frw.1",
@@ -1794,6 +1817,27 @@ def demo() -> Stream:
             "flood",
         ),
         "smhi",
+    )
+    s.alert(
+        10.0,
+        AlertSpec(
+            "IS.IMO.DEMO.WIND",
+            "vedur@vedur.example.is",
+            at(20, UTC0),
+            (
+                other(
+                    "is-IS",
+                    "Veðurviðvörun: Vindur",
+                    "Gul viðvörun: hvassviðri á Norðurlandi",
+                    "Norðurland eystra",
+                    AKUREYRI,
+                    severity="Moderate",
+                    codes=(("awareness_type", "1; Wind"),),
+                ),
+            ),
+            "storm",
+        ),
+        "imo",
     )
     return s
 
