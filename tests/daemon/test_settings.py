@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
-from daemon.settings import Settings, SettingsError, load_settings
+from daemon.settings import MODEL_ROLES, Settings, SettingsError, env_name, load_settings
 
 
 def test_defaults_without_any_configuration() -> None:
@@ -223,3 +225,14 @@ def test_empty_optional_value_means_unset() -> None:
 def test_constructing_settings_directly_validates_too() -> None:
     with pytest.raises(SettingsError, match="CINEALERT_RENDER_METHOD"):
         Settings(render_method="sketch")
+
+
+def test_configuration_doc_lists_exactly_the_real_settings() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    documented = set(re.findall(r"CINEALERT_[A-Z0-9_<>]+", doc))
+    real = {env_name(f.name) for f in dataclasses.fields(Settings) if f.name != "model_sources"}
+    real |= {"CINEALERT_CONFIG", "CINEALERT_MODEL_<ROLE>"}
+    assert real - documented == set(), "settings missing from docs/configuration.md"
+    assert documented - real == set(), "docs/configuration.md names settings that do not exist"
+    for role in MODEL_ROLES:
+        assert f"`{role.upper()}`" in doc
