@@ -375,15 +375,16 @@ def storm_night() -> Stream:
     start = BASE.astimezone(KST).replace(hour=2, minute=0)  # 02:00 KST = 17:00 UTC 22 Nov
     s = Stream("storm night: typhoon landfall in Korea and severe weather elsewhere", start)
 
-    def at(minutes: float, zone: timezone) -> datetime:
-        return (start + timedelta(minutes=minutes)).astimezone(zone)
+    def at(seconds: float, zone: timezone) -> datetime:
+        # Sent when it was recorded: the stream's t, in the sender's own zone.
+        return (start + timedelta(seconds=seconds)).astimezone(zone)
 
     typhoon = s.alert(
         0.0,
         AlertSpec(
             "KR.KMA.20261123.0200.TY01",
             KMA,
-            at(0, KST),
+            at(0.0, KST),
             (
                 kma(
                     "태풍경보",
@@ -413,7 +414,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0201.HR01",
             KMA,
-            at(1, KST),
+            at(0.4, KST),
             (
                 kma(
                     "호우경보",
@@ -432,7 +433,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0201.WN01",
             KMA,
-            at(1.5, KST),
+            at(0.5, KST),
             (
                 kma(
                     "강풍주의보",
@@ -453,7 +454,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0202.LS01",
             KMA,
-            at(2, KST),
+            at(0.9, KST),
             (
                 kma(
                     "산사태경보",
@@ -496,7 +497,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.flw.1",
             NWS,
-            at(3, CST),
+            at(2.0, CST),
             (
                 nws(
                     "Flood Warning",
@@ -516,7 +517,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.tor.1",
             NWS,
-            at(3.2, CST),
+            at(2.1, CST),
             (
                 nws(
                     "Tornado Warning",
@@ -539,7 +540,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.svr.1",
             NWS,
-            at(3.3, CST),
+            at(2.15, CST),
             (
                 nws(
                     "Severe Thunderstorm Warning",
@@ -563,7 +564,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.flw.2",
             NWS,
-            at(20, CST),
+            at(3.5, CST),
             (
                 nws(
                     "Flood Warning",
@@ -587,7 +588,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.rmt.1",
             NWS,
-            at(21, CST),
+            at(4.0, CST),
             (
                 nws(
                     "Required Monthly Test",
@@ -612,7 +613,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "DE.DWD.PVW.20261122.1715.STARKREGEN",
             DWD,
-            at(15, CET),
+            at(4.3, CET),
             (
                 other(
                     "de-DE",
@@ -648,7 +649,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "DE.DWD.PVW.20261122.1716.ORKAN",
             DWD,
-            at(16, CET),
+            at(4.35, CET),
             (
                 other(
                     "de-DE",
@@ -671,7 +672,7 @@ def storm_night() -> Stream:
             AlertSpec(
                 "DE.DWD.PVW.20261122.1717.NOSENDER",
                 DWD,
-                at(17, CET),
+                at(4.8, CET),
                 (
                     other(
                         "de-DE",
@@ -692,7 +693,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0230.EX01",
             "cbs.drill@korea.example.kr",
-            at(30, KST),
+            at(6.0, KST),
             (
                 kma(
                     "민방위 훈련",
@@ -717,7 +718,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0231.EX02",
             "cbs.drill@korea.example.kr",
-            at(31, KST),
+            at(6.2, KST),
             (
                 kma(
                     "지진",
@@ -741,7 +742,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0240.EQ01",
             KMA,
-            at(40, KST),
+            at(8.0, KST),
             (
                 kma(
                     "지진",
@@ -773,7 +774,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0241.TS01",
             KMA,
-            at(41, KST),
+            at(8.3, KST),
             (
                 kma(
                     "지진해일경보",
@@ -815,7 +816,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "JP.JMA.20261123.0242.TSU",
             JMA,
-            at(42, JST),
+            at(8.4, JST),
             (
                 other(
                     "ja-JP",
@@ -838,7 +839,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.eq.1",
             USGS,
-            at(43, PST),
+            at(8.6, PST),
             (
                 nws(
                     "Earthquake",
@@ -861,7 +862,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.cae.1",
             "amber@doj.example.gov",
-            at(44, PST),
+            at(9.0, PST),
             (
                 nws(
                     "Child Abduction Emergency",
@@ -893,7 +894,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "SE.SMHI.20261122.1745.FLOOD",
             "smhi@smhi.example.se",
-            at(45, CET),
+            at(10.0, CET),
             (
                 other(
                     "sv-SE",
@@ -913,7 +914,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "IS.IMO.20261122.1746.SNOW",
             "vedur@vedur.example.is",
-            at(46, UTC0),
+            at(10.2, UTC0),
             (
                 other(
                     "is-IS",
@@ -941,7 +942,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "ES.AEMET.20261122.1747.CALIMA",
             "aemet@aemet.example.es",
-            at(47, CET),
+            at(10.4, CET),
             (
                 other(
                     "es-ES",
@@ -962,7 +963,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "FR.MF.20261122.1748.CRUES",
             "vigilance@meteo.example.fr",
-            at(48, CET),
+            at(10.6, CET),
             (
                 other(
                     "fr-FR",
@@ -981,7 +982,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "CN.CMA.20261123.0049.RAIN",
             "cma@cma.example.cn",
-            at(49, CHN),
+            at(11.0, CHN),
             (
                 other(
                     "zh-CN",
@@ -1002,7 +1003,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.hmw.1",
             NWS,
-            at(50, CST),
+            at(12.0, CST),
             (
                 nws(
                     "Hazardous Materials Warning",
@@ -1024,7 +1025,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.flw.3",
             NWS,
-            at(55, CST),
+            at(12.5, CST),
             (
                 nws(
                     "Flood Warning",
@@ -1056,7 +1057,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.wsw.late",
             NWS,
-            at(-360, CST),
+            at(-21600, CST),
             (
                 nws(
                     "Winter Storm Warning",
@@ -1077,7 +1078,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0300.TS02",
             KMA,
-            at(60, KST),
+            at(15.0, KST),
             (
                 kma(
                     "지진해일경보 해제",
@@ -1102,7 +1103,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0301.TY02",
             KMA,
-            at(61, KST),
+            at(15.5, KST),
             (
                 kma(
                     "태풍경보",
@@ -1124,7 +1125,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0302.ACK",
             KMA,
-            at(62, KST),
+            at(16.0, KST),
             (),
             "none",
             ["skipped"],
@@ -1138,7 +1139,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0303.SN01",
             KMA,
-            at(63, KST),
+            at(16.5, KST),
             (
                 kma(
                     "대설주의보",
@@ -1158,7 +1159,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0304.CW01",
             KMA,
-            at(64, KST),
+            at(17.0, KST),
             (
                 kma(
                     "한파주의보",
@@ -1179,7 +1180,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.flw.cancel",
             NWS,
-            at(70, CST),
+            at(17.8, CST),
             (
                 nws(
                     "Flood Warning",
@@ -1204,7 +1205,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "AU.BOM.20261123.0410.HEAT",
             "bom.warnings@bom.example.gov.au",
-            at(71, timezone(timedelta(hours=11), "AEDT")),
+            at(18.0, timezone(timedelta(hours=11), "AEDT")),
             (
                 other(
                     "en-AU",
@@ -1227,7 +1228,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.storm-night.frw.1",
             NWS,
-            at(72, PST),
+            at(18.5, PST),
             (
                 nws(
                     "Fire Warning",
@@ -1250,7 +1251,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0306.FR01",
             "fire.seoul@korea.example.kr",
-            at(75, KST),
+            at(19.5, KST),
             (
                 kma(
                     "화재",
@@ -1270,7 +1271,7 @@ def storm_night() -> Stream:
         AlertSpec(
             "KR.KMA.20261123.0307.HT01",
             KMA,
-            at(76, KST),
+            at(20.0, KST),
             (
                 kma(
                     "가뭄",
@@ -1312,7 +1313,7 @@ def priority_burst() -> Stream:
             AlertSpec(
                 f"urn:oid:2.49.0.1.840.0.burst.low.{index:02d}",
                 NWS,
-                (start + timedelta(seconds=index)).astimezone(EST),
+                start.astimezone(EST),
                 (
                     nws(
                         event,
@@ -1342,7 +1343,7 @@ def priority_burst() -> Stream:
             AlertSpec(
                 f"urn:oid:2.49.0.1.840.0.burst.urgent.{index}",
                 NWS,
-                (start + timedelta(seconds=40 + index)).astimezone(EST),
+                (start + timedelta(seconds=1)).astimezone(EST),
                 (
                     nws(
                         event,
@@ -1371,15 +1372,16 @@ def demo() -> Stream:
     start = BASE.replace(hour=1)
     s = Stream("cinealert demo: the seven hazards of the papers and more, in five languages", start)
 
-    def at(minutes: float, zone: timezone) -> datetime:
-        return (start + timedelta(minutes=minutes)).astimezone(zone)
+    def at(seconds: float, zone: timezone) -> datetime:
+        # Sent when it was recorded: the stream's t, in the sender's own zone.
+        return (start + timedelta(seconds=seconds)).astimezone(zone)
 
     flood = s.alert(
         0.0,
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.demo.ffw.1",
             NWS,
-            at(0, CST),
+            at(0.0, CST),
             (
                 nws(
                     "Flash Flood Warning",
@@ -1402,7 +1404,7 @@ def demo() -> Stream:
         AlertSpec(
             "KR.KMA.DEMO.LS01",
             KMA,
-            at(1, KST),
+            at(0.5, KST),
             (
                 kma(
                     "산사태경보",
@@ -1430,7 +1432,7 @@ def demo() -> Stream:
         AlertSpec(
             "ES.AEMET.DEMO.SEQUIA",
             "aemet@aemet.example.es",
-            at(2, CET),
+            at(1.0, CET),
             (
                 other(
                     "es-ES",
@@ -1453,7 +1455,7 @@ def demo() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.demo.frw.1",
             NWS,
-            at(3, PST),
+            at(1.5, PST),
             (
                 nws(
                     "Fire Warning",
@@ -1476,7 +1478,7 @@ def demo() -> Stream:
         AlertSpec(
             "KR.KMA.DEMO.SN01",
             KMA,
-            at(4, KST),
+            at(2.0, KST),
             (
                 kma(
                     "대설경보",
@@ -1495,7 +1497,7 @@ def demo() -> Stream:
         AlertSpec(
             "KR.KMA.DEMO.TY01",
             KMA,
-            at(5, KST),
+            at(2.5, KST),
             (
                 kma("태풍경보", "제주도 태풍경보 발표", "제주특별자치도", JEJU, severity="Extreme"),
                 other(
@@ -1518,7 +1520,7 @@ def demo() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.demo.eq.1",
             USGS,
-            at(6, PST),
+            at(3.0, PST),
             (
                 nws(
                     "Earthquake",
@@ -1541,7 +1543,7 @@ def demo() -> Stream:
         AlertSpec(
             "DE.DWD.DEMO.STARKREGEN",
             DWD,
-            at(7, CET),
+            at(3.5, CET),
             (
                 other(
                     "de-DE",
@@ -1561,7 +1563,7 @@ def demo() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.demo.tor.1",
             NWS,
-            at(8, CST),
+            at(4.0, CST),
             (
                 nws(
                     "Tornado Warning",
@@ -1583,7 +1585,7 @@ def demo() -> Stream:
         AlertSpec(
             "KR.KMA.DEMO.TS01",
             KMA,
-            at(9, KST),
+            at(4.5, KST),
             (
                 kma(
                     "지진해일경보",
@@ -1613,7 +1615,7 @@ def demo() -> Stream:
         AlertSpec(
             "FR.MF.DEMO.CANICULE",
             "vigilance@meteo.example.fr",
-            at(10, CET),
+            at(5.0, CET),
             (
                 other(
                     "fr-FR",
@@ -1635,7 +1637,7 @@ def demo() -> Stream:
         AlertSpec(
             "KR.KMA.DEMO.CW01",
             KMA,
-            at(11, KST),
+            at(5.5, KST),
             (kma("한파경보", "서울 한파경보 발표", "서울특별시", SEOUL, urgency="Expected"),),
             "cold",
         ),
@@ -1646,7 +1648,7 @@ def demo() -> Stream:
         AlertSpec(
             "DE.DWD.DEMO.ORKAN",
             DWD,
-            at(12, CET),
+            at(6.0, CET),
             (
                 other(
                     "de-DE",
@@ -1667,7 +1669,7 @@ def demo() -> Stream:
         AlertSpec(
             "KR.KMA.DEMO.FR01",
             "fire.seoul@korea.example.kr",
-            at(13, KST),
+            at(6.5, KST),
             (
                 kma(
                     "화재",
@@ -1686,7 +1688,7 @@ def demo() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.demo.ffw.2",
             NWS,
-            at(14, CST),
+            at(7.0, CST),
             (
                 nws(
                     "Flash Flood Warning",
@@ -1711,7 +1713,7 @@ def demo() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.demo.rmt.1",
             NWS,
-            at(15, CST),
+            at(7.5, CST),
             (
                 nws(
                     "Required Monthly Test",
@@ -1737,7 +1739,7 @@ def demo() -> Stream:
         AlertSpec(
             "urn:oid:2.49.0.1.840.0.demo.cae.1",
             "amber@doj.example.gov",
-            at(16, PST),
+            at(8.5, PST),
             (
                 nws(
                     "Child Abduction Emergency",
@@ -1759,7 +1761,7 @@ def demo() -> Stream:
         AlertSpec(
             "KR.KMA.DEMO.TY02",
             KMA,
-            at(17, KST),
+            at(9.0, KST),
             (
                 kma(
                     "태풍경보 해제",
@@ -1782,7 +1784,7 @@ def demo() -> Stream:
         AlertSpec(
             "CN.CMA.DEMO.RAIN",
             "cma@cma.example.cn",
-            at(18, CHN),
+            at(9.5, CHN),
             (
                 other(
                     "zh-CN",
@@ -1803,7 +1805,7 @@ def demo() -> Stream:
         AlertSpec(
             "SE.SMHI.DEMO.FLOOD",
             "smhi@smhi.example.se",
-            at(19, CET),
+            at(10.0, CET),
             (
                 other(
                     "sv-SE",
@@ -1823,7 +1825,7 @@ def demo() -> Stream:
         AlertSpec(
             "IS.IMO.DEMO.WIND",
             "vedur@vedur.example.is",
-            at(20, UTC0),
+            at(10.0, UTC0),
             (
                 other(
                     "is-IS",
