@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cap.classify import classify_alert, classify_info
 from cap.model import Alert, Info, NamedValue
@@ -289,3 +291,21 @@ def test_every_taxonomy_word_classifies_to_its_own_hazard() -> None:
                 word = entry.strip("*")
                 got = classify_info(make_info(word, categories=()))
                 assert got == spec.name, (entry, spec.name, got)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    event=st.text(max_size=80),
+    headline=st.one_of(st.none(), st.text(max_size=120)),
+    code=st.text(max_size=20),
+)
+def test_any_text_classifies_to_a_taxonomy_name(
+    event: str, headline: str | None, code: str
+) -> None:
+    info = make_info(event, headline=headline, codes=(("SAME", code),))
+    hazard = classify_info(info)
+    assert hazard in load_taxonomy().names
+    result = classify_alert(make_alert(info, info))
+    assert result.info_hazards == (hazard, hazard)
+    # The alert takes the info's hazard when it is renderable, else "none".
+    assert result.hazard == hazard
