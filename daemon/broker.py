@@ -121,6 +121,7 @@ class EmbeddedBroker:
         log_path = self._prepare_log_path()
         # Tansu reads LISTENER_URL etc. from the environment too; pass only what it needs.
         environment = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        environment["NO_COLOR"] = "1"  # plain text in the log file and in error messages
         with log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command,
