@@ -70,3 +70,20 @@ def exported_metric_names() -> set[str]:
 def metric_families() -> set[str]:
     """The daemon's metric family names (counters without their ``_total``)."""
     return {family.name for family in create_metrics().registry.collect()}
+
+
+def balanced(expression: str) -> bool:
+    """True when (), [] and {} nest properly (outside double-quoted label values)."""
+    closing = {")": "(", "]": "[", "}": "{"}
+    stack: list[str] = []
+    in_string = False
+    for char in expression:
+        if char == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif char in "([{":
+            stack.append(char)
+        elif char in closing and (not stack or stack.pop() != closing[char]):
+            return False
+    return not stack and not in_string

@@ -8,6 +8,7 @@ from typing import Any
 from tests.deploy.manifests import (
     DEPLOY_DIR,
     METRIC_NAME,
+    balanced,
     exported_metric_names,
     metric_families,
 )
@@ -58,3 +59,9 @@ def test_dashboard_shows_every_metric_the_daemon_exports() -> None:
         if not any(name == family or name.startswith(family + "_") for name in used)
     }
     assert not missing, sorted(missing)
+
+
+def test_dashboard_queries_are_balanced() -> None:
+    for query in queries(dashboard()):
+        assert balanced(query), query
+    assert not balanced('sum(rate(cinealert_records_total{status="failed"}[5m])')

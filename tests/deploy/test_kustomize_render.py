@@ -226,3 +226,22 @@ def test_renderer_matches_real_kustomize(overlay: str) -> None:
         timeout=60,
     )
     assert kr.render(K8S_DIR / "overlays" / overlay) == list(yaml.safe_load_all(result.stdout))
+
+
+@pytest.mark.parametrize(
+    ("reference", "image", "expected"),
+    [
+        ("web:1.0", {"name": "web", "newTag": "2.0"}, "web:2.0"),
+        ("web", {"name": "web", "newName": "reg.example/web"}, "reg.example/web"),
+        ("web:1.0", {"name": "web", "newName": "reg.example/web"}, "reg.example/web:1.0"),
+        ("web:1.0", {"name": "web", "digest": "sha256:abc"}, "web@sha256:abc"),
+        (
+            "reg.example:5000/web",
+            {"name": "reg.example:5000/web", "newTag": "3"},
+            "reg.example:5000/web:3",
+        ),
+        ("other:1.0", {"name": "web", "newTag": "2.0"}, "other:1.0"),
+    ],
+)
+def test_image_rewrites(reference: str, image: dict[str, str], expected: str) -> None:
+    assert kr._rewrite_image(reference, image) == expected

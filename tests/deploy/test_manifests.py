@@ -15,6 +15,7 @@ from tests.deploy.manifests import (
     CRD_SCHEMA_DIR,
     METRIC_NAME,
     OVERLAYS,
+    balanced,
     exported_metric_names,
     one,
     rendered,
@@ -363,3 +364,8 @@ def test_alert_rules_use_only_metrics_the_daemon_exports() -> None:
     }
     assert used, "no metric names found in the alert rules"
     assert used <= exported, sorted(used - exported)
+
+
+def test_alert_expressions_are_balanced() -> None:
+    for rule in alert_rules(rendered("gpu")):
+        assert balanced(rule["expr"]), rule["alert"]
