@@ -1,0 +1,326 @@
+"""`cinealert demo` (= `make run`): the whole product on one machine, end to end.
+
+1. start the embedded broker; 2. start `cinealert run` as a child process (tiny models
+on CPU unless ``CINEALERT_MODELS=full``) and wait for ``/readyz`` while it warms up;
+3. replay the bundled recorded stream with every CAP date shifted to now; 4. print each
+terminal record as it arrives, then a table; 5. keep serving the media until Ctrl-C
+(or exit at once with ``--exit-when-done``), then stop the daemon and the broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from daemon.broker import BrokerError, EmbeddedBroker, find_free_port
+from daemon.daemon_process import DaemonProcess, DaemonProcessError, ReadinessProbe
+from daemon.demo_results import (
+    ExpectedResults,
+    RecordFormatError,
+    ResultBoard,
+    decode_record,
+    expected_results,
+    progress_line,
+    results_table,
+    status_counts,
+)
+from daemon.kafka_config import client_kwargs, producer_kwargs
+from daemon.retime import retime_messages
+from daemon.settings import Settings, SettingsError, env_name, load_settings
+from daemon.stream_format import StreamMessage, read_stream
+from daemon.stream_player import check_speed, play
+
+HELP = "the main job: broker + daemon + replay of the bundled stream + results table"
+
+DEFAULT_HTTP_PORT = 8080
+EXIT_INCOMPLETE = 1
+EXIT_SETUP = 2
+EXIT_INTERRUPTED = 130
+FETCH_TIMEOUT_MS = 500
+
+
+def bundled_stream() -> Path:
+    """The recorded stream shipped with the package (daemon/data/demo-stream.jsonl)."""
+    return Path(str(resources.files("daemon").joinpath("data/demo-stream.jsonl")))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the demo's options."""
+    parser.add_argument(
+        "--stream", type=Path, default=None, help="recorded stream to replay (default: bundled)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"daemon HTTP port for probes and /media (default {DEFAULT_HTTP_PORT}, "
+        "or a free port when it is taken)",
+    )
+    parser.add_argument(
+        "--broker-port", type=int, default=None, help="embedded broker port (default: a free one)"
+    )
+    parser.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="stop as soon as the table is printed (tests, CI) instead of serving until Ctrl-C",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="replay speed; 0 = as fast as possible (default 1: the recorded timing)",
+    )
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=900.0,
+        help="seconds to wait for the daemon to warm up (default 900)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="seconds to wait for every alert's record after the replay (default 900)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path("var/demo"),
+        help="logs and (unless CINEALERT_MEDIA_DIR is set) media go here (default var/demo)",
+    )
+    parser.add_argument("--config", type=Path, help="TOML settings file for the daemon")
+
+
+def say(text: str) -> None:
+    """Print a progress line at once (the demo is watched live)."""
+    print(text, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo; 0 when every alert got a record and none failed."""
+    try:
+        speed = check_speed(args.speed)
+        stream = read_stream(args.stream or bundled_stream())
+    except (ValueError, OSError) as error:
+        print(f"cinealert demo: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    # SIGTERM takes the same clean path as Ctrl-C: stop the daemon, then the broker.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    work_dir: Path = args.work_dir.resolve()
+    broker = EmbeddedBroker(
+        port=args.broker_port, die_with_parent=True, log_path=work_dir / "broker.log"
+    )
+    daemon: DaemonProcess | None = None
+    try:
+        say(f"starting the embedded Kafka broker on {broker.bootstrap} ...")
+        broker.start(timeout_s=60.0)
+        environment = daemon_environment(args, broker.bootstrap, work_dir)
+        settings = load_settings(environ=environment, config_file=args.config)
+        daemon = DaemonProcess(environment, work_dir / "daemon.log", settings.http_url)
+        say(
+            f"starting the daemon (models: {settings.models}, method: {settings.render_method}, "
+            f"media: {settings.media_backend}); log: {daemon.log_path}"
+        )
+        daemon.start()
+        started = time.monotonic()
+        daemon.wait_ready(args.ready_timeout, progress=_report_warm_up)
+        say(f"daemon ready after {time.monotonic() - started:.1f}s at {settings.http_url}")
+        messages, expected = _prepare(stream.messages)
+        say(
+            f"replaying {len(messages)} messages from {args.stream or bundled_stream()} "
+            f"(dates shifted to now): {len(expected.alerts)} valid alerts, "
+            f"{expected.rejected_messages} malformed, {expected.duplicates} repeats"
+        )
+        board = asyncio.run(
+            replay_and_collect(
+                settings, messages, expected, speed=speed, timeout_s=args.timeout, report=say
+            )
+        )
+        _print_results(board, settings)
+        if not board.complete:
+            missing = ", ".join(alert.key[1] for alert in board.missing())
+            say(
+                f"TIMED OUT after {args.timeout:.0f}s: no record yet for {missing}; "
+                f"see {daemon.log_path}"
+            )
+            return EXIT_INCOMPLETE
+        failed = status_counts(board).get("failed", 0)
+        if not args.exit_when_done:
+            _serve_until_interrupted(daemon, settings)
+        return EXIT_INCOMPLETE if failed else 0
+    except (BrokerError, DaemonProcessError, SettingsError, KafkaError, OSError) as error:
+        print(f"cinealert demo: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    except KeyboardInterrupt:
+        say("interrupted")
+        return EXIT_INTERRUPTED
+    finally:
+        _shut_down(daemon, broker)
+
+
+def daemon_environment(args: argparse.Namespace, bootstrap: str, work_dir: Path) -> dict[str, str]:
+    """The child's environment: the user's, plus the demo broker, port and defaults."""
+    environment = dict(os.environ)
+    environment[env_name("bootstrap_servers")] = bootstrap
+    environment[env_name("http_port")] = str(_http_port(args.port, environment))
+    environment.setdefault(env_name("models"), "tiny")
+    environment.setdefault(env_name("media_dir"), str(work_dir / "media"))
+    # The log file is for machines and for `grep`; the terminal shows the demo's own lines.
+    environment.setdefault(env_name("log_format"), "json")
+    if args.config is not None:
+        environment["CINEALERT_CONFIG"] = str(args.config)
+    return environment
+
+
+def _http_port(requested: int | None, environment: dict[str, str]) -> int:
+    if requested is not None:
+        return requested
+    if environment.get(env_name("http_port")):
+        return int(environment[env_name("http_port")])
+    if _port_is_free(DEFAULT_HTTP_PORT):
+        return DEFAULT_HTTP_PORT
+    port = find_free_port()
+    say(f"port {DEFAULT_HTTP_PORT} is taken; the daemon will listen on {port} instead")
+    return port
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _report_warm_up(waited: float, probe: ReadinessProbe) -> None:
+    checks = ", ".join(f"{name}={'yes' if ok else 'no'}" for name, ok in probe.checks.items())
+    detail = checks or probe.problem
+    say(f"  waiting for the daemon ({waited:.0f}s): warming up models; {detail}")
+
+
+def _prepare(messages: list[StreamMessage]) -> tuple[list[StreamMessage], ExpectedResults]:
+    retimed, _summary, _offset = retime_messages(messages, datetime.now(UTC))
+    return retimed, expected_results(retimed)
+
+
+async def replay_and_collect(
+    settings: Settings,
+    messages: list[StreamMessage],
+    expected: ExpectedResults,
+    *,
+    speed: float,
+    timeout_s: float,
+    report: Callable[[str], None],
+) -> ResultBoard:
+    """Replay ``messages`` into the input topic and gather one record per expected alert.
+
+    The output topic is read from its start, so records published before the consumer
+    joined are not missed. Returns when complete or after ``timeout_s``.
+    """
+    board = ResultBoard(expected)
+    consumer = AIOKafkaConsumer(
+        settings.output_topic,
+        **client_kwargs(settings),
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        total = len(expected.alerts)
+
+        def replayed(done: int, of: int) -> None:
+            report(f"  replayed {done}/{of}")
+
+        replay = asyncio.create_task(
+            play(
+                messages,
+                settings.input_topic,
+                producer_kwargs(settings),
+                speed=speed,
+                progress=replayed,
+            )
+        )
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while not board.complete or not replay.done():
+            if replay.done() and (replay_error := replay.exception()) is not None:
+                raise replay_error
+            if replay.done() and asyncio.get_running_loop().time() > deadline:
+                break
+            batches = await consumer.getmany(timeout_ms=FETCH_TIMEOUT_MS)
+            for batch in batches.values():
+                for message in batch:
+                    _take(board, message, total, report)
+        await replay
+    finally:
+        await consumer.stop()
+    return board
+
+
+def _take(board: ResultBoard, message: Any, total: int, report: Callable[[str], None]) -> None:
+    try:
+        record = decode_record(message.value)
+    except RecordFormatError as error:
+        report(f"  ignoring a message on the output topic that is not a record: {error}")
+        return
+    if board.add(record):
+        report(progress_line(len(board.records), total, record))
+
+
+def _print_results(board: ResultBoard, settings: Settings) -> None:
+    say("")
+    say(results_table(board.ordered()))
+    say("")
+    counts = ", ".join(
+        f"{count} {status}" for status, count in sorted(status_counts(board).items())
+    )
+    say(
+        f"{len(board.records)}/{len(board.expected.alerts)} alerts answered: {counts or 'none'}; "
+        f"{board.expected.rejected_messages} malformed message(s) went to {settings.dlq_topic}"
+    )
+    if settings.media_backend == "local":
+        say(
+            f"media are viewable at {settings.resolved_media_base_url}/<file> "
+            f"(files in {settings.media_dir})"
+        )
+    else:
+        say(f"media are stored in s3://{settings.s3_bucket}/{settings.s3_prefix} (URLs above)")
+
+
+def _serve_until_interrupted(daemon: DaemonProcess, settings: Settings) -> None:
+    say(
+        f"serving: media and {settings.http_url}/metrics stay up; "
+        f"records on topic {settings.output_topic}. Press Ctrl-C to stop."
+    )
+    while daemon.is_running():
+        time.sleep(1.0)
+    raise DaemonProcessError(f"the daemon exited unexpectedly; log:\n{daemon.log_tail()}")
+
+
+def _shut_down(daemon: DaemonProcess | None, broker: EmbeddedBroker) -> None:
+    # Ignore further Ctrl-C while stopping, so the children are always stopped in order.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if daemon is not None and daemon.is_running():
+            say("stopping the daemon ...")
+            daemon.stop(grace_s=60.0)
+        if broker.is_running():
+            say("stopping the broker ...")
+            broker.stop(grace_s=10.0)
+        say("stopped")
+    finally:
+        signal.signal(signal.SIGINT, previous)
