@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,3 +206,55 @@ def test_retime_stream_makes_the_first_sent_now_and_keeps_chains() -> None:
 def test_retime_refuses_a_naive_now() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         retime_messages([], datetime(2026, 1, 1))
+
+
+# --------------------------------------------------------------------------- bundled streams
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLED = sorted([*REPO.glob("tests/streams/*.jsonl"), *REPO.glob("daemon/data/*.jsonl")])
+_ALERT_BLOCK = re.compile(r"<(?:[\w.-]+:)?alert\b.*?</(?:[\w.-]+:)?alert>", re.DOTALL)
+
+
+def _field(block: str, name: str) -> str | None:
+    found = re.search(rf"<(?:[\w.-]+:)?{name}>\s*([^<]*?)\s*</", block)
+    return found.group(1) if found else None
+
+
+def _alert_keys(messages: list[StreamMessage]) -> list[tuple[str, str, str]]:
+    keys = []
+    for message in messages:
+        text = (message.value or b"").decode("latin-1")
+        for block in _ALERT_BLOCK.findall(text):
+            sender, identifier, sent = (_field(block, n) for n in ("sender", "identifier", "sent"))
+            if sender and identifier and sent:
+                keys.append((sender, identifier, sent))
+    return keys
+
+
+def _references(messages: list[StreamMessage]) -> list[str]:
+    texts = [(m.value or b"").decode("latin-1") for m in messages]
+    return [
+        triple
+        for text in texts
+        for body in re.findall(r"<(?:[\w.-]+:)?references>([^<]*)</", text)
+        for triple in body.split()
+    ]
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_bundled_streams_read_and_retime_keeps_references_resolvable(path: Path) -> None:
+    stream = read_stream(path)
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+
+    retimed, summary, _offset = retime_messages(stream.messages, now)
+
+    assert summary is not None
+    assert summary.shifted > 0
+    before = {f"{s},{i},{t}" for s, i, t in _alert_keys(stream.messages)}
+    after = {f"{s},{i},{t}" for s, i, t in _alert_keys(retimed)}
+    resolvable_before = [r for r in _references(stream.messages) if r in before]
+    resolvable_after = [r for r in _references(retimed) if r in after]
+    # Every reference that pointed at an alert of the stream still does after retiming.
+    assert len(resolvable_after) == len(resolvable_before)
+    first_sent = next(parse_cap_datetime(t) for _s, _i, t in _alert_keys(retimed))
+    assert first_sent == now
