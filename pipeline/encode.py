@@ -8,6 +8,7 @@ frames (adding their durations), so their frame count is read back from the file
 from __future__ import annotations
 
 import io
+import math
 import tempfile
 from collections.abc import Sequence
 from fractions import Fraction
@@ -27,7 +28,10 @@ H264_ENCODERS = ("libx264", "libopenh264", "h264")
 MAX_GIF_FPS = 50.0
 # Frames sampled to build the shared GIF palette: enough to see every colour that moves.
 PALETTE_SAMPLE_FRAMES = 8
+PALETTE_SAMPLE_PIXELS = 2**18
 WEBP_QUALITY = 80
+# libwebp effort 0..6: at 512 px, 4 took twice as long as 2 for files only 2 % smaller.
+WEBP_METHOD = 2
 MP4_CRF = "23"
 
 
@@ -81,7 +85,7 @@ def encode_webp(frames: Sequence[np.ndarray], fps: float) -> MediaFile:
         duration=durations,
         loop=0,
         quality=WEBP_QUALITY,
-        method=4,
+        method=WEBP_METHOD,
     )
     data = buffer.getvalue()
     return MediaFile("webp", "image/webp", data, width, height, count_frames(data), fps)
@@ -129,7 +133,7 @@ def encode_poster(frame: np.ndarray) -> MediaFile:
     """A still PNG of one frame (the poster shown before the animation loads)."""
     height, width = check_frames([frame])
     buffer = io.BytesIO()
-    Image.fromarray(frame).save(buffer, format="PNG", optimize=True)
+    Image.fromarray(frame).save(buffer, format="PNG")
     return MediaFile("png", "image/png", buffer.getvalue(), width, height, 1, 0.0)
 
 
@@ -154,10 +158,18 @@ def gif_delays_ms(count: int, fps: float) -> list[int]:
 
 
 def shared_palette(frames: Sequence[np.ndarray]) -> Image.Image:
-    """A 256-colour adaptive palette from frames spread over the loop, stacked vertically."""
+    """A 256-colour palette (fast octree) from frames spread over the loop, stacked vertically.
+
+    Pixels are strided down to about ``PALETTE_SAMPLE_PIXELS``: the palette barely changes,
+    and median cut over every pixel of eight 512 px frames took seconds.
+    """
     step = max(1, len(frames) // PALETTE_SAMPLE_FRAMES)
     montage = np.concatenate(list(frames[::step][:PALETTE_SAMPLE_FRAMES]), axis=0)
-    return Image.fromarray(montage).quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    stride = max(
+        1, math.ceil(math.sqrt(montage.shape[0] * montage.shape[1] / PALETTE_SAMPLE_PIXELS))
+    )
+    sample = np.ascontiguousarray(montage[::stride, ::stride])
+    return Image.fromarray(sample).quantize(colors=256, method=Image.Quantize.FASTOCTREE)
 
 
 def count_frames(data: bytes) -> int:
