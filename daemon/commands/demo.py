@@ -20,24 +20,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from daemon.broker import BrokerError, EmbeddedBroker, find_free_port
 from daemon.daemon_process import DaemonProcess, DaemonProcessError, ReadinessProbe
 from daemon.demo_results import (
     ExpectedResults,
-    RecordFormatError,
     ResultBoard,
-    decode_record,
     expected_results,
-    progress_line,
     results_table,
     status_counts,
 )
-from daemon.kafka_config import client_kwargs, producer_kwargs
+from daemon.kafka_config import producer_kwargs
+from daemon.record_collector import RecordCollector
 from daemon.retime import retime_messages
 from daemon.settings import Settings, SettingsError, env_name, load_settings
 from daemon.stream_format import StreamMessage, read_stream
@@ -49,7 +45,6 @@ DEFAULT_HTTP_PORT = 8080
 EXIT_INCOMPLETE = 1
 EXIT_SETUP = 2
 EXIT_INTERRUPTED = 130
-FETCH_TIMEOUT_MS = 500
 
 
 def bundled_stream() -> Path:
@@ -228,57 +223,24 @@ async def replay_and_collect(
 ) -> ResultBoard:
     """Replay ``messages`` into the input topic and gather one record per expected alert.
 
-    The output topic is read from its start, so records published before the consumer
-    joined are not missed. Returns when complete or after ``timeout_s``.
+    Returns once the replay is done and the board is complete, or ``timeout_s`` after
+    the replay finished (the board then lists what is missing).
     """
     board = ResultBoard(expected)
-    consumer = AIOKafkaConsumer(
-        settings.output_topic,
-        **client_kwargs(settings),
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        total = len(expected.alerts)
+    async with RecordCollector(settings, board, report) as collector:
 
         def replayed(done: int, of: int) -> None:
             report(f"  replayed {done}/{of}")
 
+        options = producer_kwargs(settings)
         replay = asyncio.create_task(
-            play(
-                messages,
-                settings.input_topic,
-                producer_kwargs(settings),
-                speed=speed,
-                progress=replayed,
-            )
+            play(messages, settings.input_topic, options, speed=speed, progress=replayed)
         )
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while not board.complete or not replay.done():
-            if replay.done() and (replay_error := replay.exception()) is not None:
-                raise replay_error
-            if replay.done() and asyncio.get_running_loop().time() > deadline:
-                break
-            batches = await consumer.getmany(timeout_ms=FETCH_TIMEOUT_MS)
-            for batch in batches.values():
-                for message in batch:
-                    _take(board, message, total, report)
-        await replay
-    finally:
-        await consumer.stop()
+        while not replay.done():
+            await collector.poll()
+        await replay  # raises the replay's error, if any
+        await collector.until_complete(timeout_s)
     return board
-
-
-def _take(board: ResultBoard, message: Any, total: int, report: Callable[[str], None]) -> None:
-    try:
-        record = decode_record(message.value)
-    except RecordFormatError as error:
-        report(f"  ignoring a message on the output topic that is not a record: {error}")
-        return
-    if board.add(record):
-        report(progress_line(len(board.records), total, record))
 
 
 def _print_results(board: ResultBoard, settings: Settings) -> None:
