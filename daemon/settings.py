@@ -20,6 +20,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 ENV_PREFIX = "CINEALERT_"
@@ -48,6 +49,13 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
 
 _CUDA_DEVICE = re.compile(r"^cuda:\d+$")
+# Kubernetes injects "service link" variables for every Service in the namespace; a
+# Service named "cinealert" yields CINEALERT_SERVICE_HOST, CINEALERT_PORT_8080_TCP...
+# They are not settings and must not stop the daemon.
+_SERVICE_LINK = re.compile(
+    r"^CINEALERT(?:_[A-Z0-9_]+?)??_(?P<kind>SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?|"
+    r"PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_ADDR|_PORT|_PROTO)?)?)$"
+)
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
@@ -130,6 +138,8 @@ class Settings:
     log_format: str = "auto"
 
     def __post_init__(self) -> None:
+        # Frozen means frozen: a caller must not be able to change model sources later.
+        object.__setattr__(self, "model_sources", MappingProxyType(dict(self.model_sources)))
         _validate(self)
 
     @property
@@ -146,6 +156,20 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.http_port}"
+
+
+def is_kubernetes_service_link(name: str, value: str) -> bool:
+    """True for a variable Kubernetes injects for a Service (not a cinealert setting).
+
+    A bare ``..._PORT`` counts only with a ``tcp://``-style value, so a mistyped
+    ``CINEALERT_HTPP_PORT=8080`` still fails loudly.
+    """
+    match = _SERVICE_LINK.match(name)
+    if match is None:
+        return False
+    if match["kind"] == "PORT":
+        return value.startswith(("tcp://", "udp://", "sctp://"))
+    return True
 
 
 def env_name(field_name: str) -> str:
@@ -202,7 +226,7 @@ def _values_from_environ(env: Mapping[str, str]) -> dict[str, Any]:
                     name, raw, f"unknown model role; roles are {_upper_list(MODEL_ROLES)}"
                 )
             model_sources[role] = _non_empty(name, raw)
-        else:
+        elif not is_kubernetes_service_link(name, raw):
             raise SettingsError(name, raw, "unknown setting (see docs/configuration.md)")
     if model_sources:
         values["model_sources"] = model_sources

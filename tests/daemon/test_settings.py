@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from daemon.settings import MODEL_ROLES, Settings, SettingsError, env_name, load_settings
+from daemon.settings import (
+    MODEL_ROLES,
+    Settings,
+    SettingsError,
+    env_name,
+    is_kubernetes_service_link,
+    load_settings,
+)
 
 
 def test_defaults_without_any_configuration() -> None:
@@ -229,10 +236,41 @@ def test_constructing_settings_directly_validates_too() -> None:
 
 def test_configuration_doc_lists_exactly_the_real_settings() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
-    documented = set(re.findall(r"CINEALERT_[A-Z0-9_<>]+", doc))
+    documented = {
+        name
+        for name in re.findall(r"CINEALERT_[A-Z0-9_<>]+", doc)
+        if not is_kubernetes_service_link(name, "tcp://10.0.0.1:8080")
+    }
     real = {env_name(f.name) for f in dataclasses.fields(Settings) if f.name != "model_sources"}
     real |= {"CINEALERT_CONFIG", "CINEALERT_MODEL_<ROLE>"}
     assert real - documented == set(), "settings missing from docs/configuration.md"
     assert documented - real == set(), "docs/configuration.md names settings that do not exist"
     for role in MODEL_ROLES:
         assert f"`{role.upper()}`" in doc
+
+
+def test_kubernetes_service_links_are_not_mistaken_for_settings() -> None:
+    # What a pod sees when a Service named "cinealert" (port "http" 8080) exists.
+    injected = {
+        "CINEALERT_SERVICE_HOST": "10.96.0.12",
+        "CINEALERT_SERVICE_PORT": "8080",
+        "CINEALERT_SERVICE_PORT_HTTP": "8080",
+        "CINEALERT_PORT": "tcp://10.96.0.12:8080",
+        "CINEALERT_PORT_8080_TCP": "tcp://10.96.0.12:8080",
+        "CINEALERT_PORT_8080_TCP_PROTO": "tcp",
+        "CINEALERT_PORT_8080_TCP_PORT": "8080",
+        "CINEALERT_PORT_8080_TCP_ADDR": "10.96.0.12",
+        "CINEALERT_METRICS_SERVICE_HOST": "10.96.0.13",
+    }
+    settings = load_settings(environ={**injected, "CINEALERT_HTTP_PORT": "9000"})
+    assert settings.http_port == 9000
+    # A mistyped port setting is not a service link: it still fails.
+    with pytest.raises(SettingsError, match="CINEALERT_HTPP_PORT"):
+        load_settings(environ={"CINEALERT_HTPP_PORT": "8080"})
+
+
+def test_model_sources_cannot_be_changed_after_loading() -> None:
+    settings = load_settings(environ={"CINEALERT_MODEL_VIT": "timm/vit"})
+    with pytest.raises(TypeError):
+        settings.model_sources["vit"] = "other"  # type: ignore[index]
+    assert settings.model_sources == {"vit": "timm/vit"}
