@@ -22,7 +22,8 @@ def vit_embedder(model: torch.nn.Module, device: torch.device | str = "cpu") -> 
     Images go through the model's own preprocessing (``timm.data.resolve_data_config`` +
     ``create_transform``: resize, centre crop, normalisation). The pooled pre-logits
     features are returned, so a model that still has a classifier head gives the same
-    features as one whose head was replaced by identity.
+    features as one whose head was replaced by identity. The model is put in eval mode and
+    must already sit on ``device`` (the registry places models; this only moves inputs).
     """
     num_features = getattr(model, "num_features", None)
     if not isinstance(num_features, int):
@@ -31,8 +32,12 @@ def vit_embedder(model: torch.nn.Module, device: torch.device | str = "cpu") -> 
     data_config = resolve_data_config({}, model=model)  # type: ignore[no-untyped-call]
     transform = create_transform(**data_config)
     target = torch.device(device)
+    first_parameter = next(model.parameters(), None)
+    if first_parameter is None:
+        raise TypeError(f"vit_embedder needs a model with weights, {type(model)} has none")
+    # Inputs follow the weights' dtype, so a half-precision model on a GPU works as loaded.
+    dtype = first_parameter.dtype
     model.eval()
-    dtype = next(model.parameters()).dtype
 
     def embed(images: Sequence[np.ndarray]) -> np.ndarray:
         if len(images) == 0:
