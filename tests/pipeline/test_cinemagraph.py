@@ -159,3 +159,25 @@ def test_bad_inputs_are_rejected() -> None:
         CinemagraphConfig(fps=0.0)
     with pytest.raises(ValueError, match="camera"):
         CinemagraphConfig(camera="zoom")
+
+
+@pytest.mark.parametrize("hazard", load_taxonomy().renderable)
+def test_every_hazard_animates_within_its_mask_and_loops(hazard: str) -> None:
+    image, mask = textured_image(seed=2), water_mask()
+    depth = np.tile(np.linspace(0.0, 1.0, SIZE, dtype=np.float32)[:, None], (1, SIZE))
+    frames = animate_cinemagraph(
+        image,
+        mask,
+        load_taxonomy().get(hazard).motion,
+        CinemagraphConfig(frames=12),
+        np.random.default_rng(0),
+        depth=depth,
+    )
+    assert len(frames) == 12
+    assert all(f.shape == image.shape and f.dtype == np.uint8 for f in frames)
+    steps = step_sizes(frames)
+    assert steps[:-1].max() > 0
+    assert steps[-1] <= 1.1 * steps[:-1].max()
+    if load_taxonomy().get(hazard).motion.camera == "none":
+        for frame in frames:
+            assert np.array_equal(frame[~mask], image[~mask])
