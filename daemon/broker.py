@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -56,8 +57,9 @@ def find_free_port(host: str = DEFAULT_HOST) -> int:
 class EmbeddedBroker:
     """One Tansu broker process listening on ``host:port`` (a free port when 0/None).
 
-    ``die_with_parent`` asks Linux to SIGKILL the broker when the thread that started it
-    exits, so a killed test run never leaves a broker behind; leave it off when the
+    ``die_with_parent`` asks Linux to SIGKILL the broker when its starter dies, so a
+    killed test run never leaves a broker behind; it applies to starts from the main
+    thread only (the signal is bound to the starting thread). Leave it off when the
     broker must outlive its starter (``cinealert broker`` without ``--foreground``).
     """
 
@@ -131,13 +133,19 @@ class EmbeddedBroker:
                 env=environment,
                 start_new_session=True,
                 # The hook only calls prctl, resolved before the fork: no locks, no imports.
-                preexec_fn=_die_with_parent if self._die_with_parent else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if self._wants_death_signal() else None,  # noqa: PLW1509
             )
         try:
             self.wait_ready(timeout_s)
         except BrokerError:
             self.kill()
             raise
+
+    def _wants_death_signal(self) -> bool:
+        # Linux sends the death signal when the *thread* that forked exits, not the
+        # process: a broker started from a worker thread (asyncio.to_thread) would die
+        # with that thread. So only the main thread arms it.
+        return self._die_with_parent and threading.current_thread() is threading.main_thread()
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Poll with ApiVersions + Metadata until the broker answers, or raise BrokerError."""

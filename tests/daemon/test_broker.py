@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -105,3 +106,19 @@ def test_start_on_a_taken_port_fails_with_the_broker_log() -> None:
 def test_starting_twice_is_refused(fresh_broker: EmbeddedBroker) -> None:
     with pytest.raises(BrokerError, match="already running"):
         fresh_broker.start()
+
+
+def test_a_broker_started_from_a_worker_thread_outlives_that_thread(
+    fresh_broker: EmbeddedBroker,
+) -> None:
+    fresh_broker.stop(grace_s=5.0)
+    worker = threading.Thread(target=fresh_broker.start)
+    worker.start()
+    worker.join()
+
+    # The thread is gone; the broker must still serve (no death signal bound to it).
+    assert fresh_broker.is_running()
+    assert probe_kafka(fresh_broker.host, fresh_broker.port) == (
+        fresh_broker.host,
+        fresh_broker.port,
+    )
