@@ -8,6 +8,7 @@ Elements from other namespaces (``ds:Signature``, extensions) are ignored, as CA
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
@@ -17,7 +18,7 @@ from lxml import etree
 from cap import errors, model
 from cap.datetimes import parse_cap_datetime
 from cap.errors import CapError
-from cap.model import Alert, Area, Info, Issue, NamedValue, Resource
+from cap.model import Alert, Area, Circle, Info, Issue, NamedValue, Polygon, Resource
 from cap.validate import (
     DEPRECATED_CERTAINTIES,
     check_enum,
@@ -92,6 +93,12 @@ _STATUSES = model.STATUSES
 _T = TypeVar("_T")
 
 
+@functools.cache
+def _tag_names(namespace: str, known: frozenset[str]) -> dict[str, str]:
+    """``{"{namespace}name": "name"}`` for each known name: one dict lookup per child."""
+    return {"{" + namespace + "}" + name: name for name in known}
+
+
 class _Element:
     """The CAP-namespace children of one element, grouped by local name."""
 
@@ -106,24 +113,28 @@ class _Element:
         warnings: list[Issue],
     ) -> None:
         self.path = path
-        self.children: dict[str, list[etree._Element]] = {}
-        prefix = "{" + namespace + "}"
-        cut = len(prefix)
+        children: dict[str, list[etree._Element]] = {}
+        name_of = _tag_names(namespace, known).get
         for child in element:
             tag = child.tag
-            if not isinstance(tag, str) or not tag.startswith(prefix):
-                continue  # comments, processing instructions, other namespaces
-            name = tag[cut:]
-            if name not in known:
-                warnings.append(
-                    Issue(
-                        errors.WARN_UNKNOWN_ELEMENT,
-                        f"<{name}> is not a CAP element here; ignored",
-                        f"{path}/{name}",
+            name = name_of(tag)  # comments have a function as tag: not found, like others
+            if name is None:
+                if isinstance(tag, str) and tag.startswith("{" + namespace + "}"):
+                    local = tag[len(namespace) + 2 :]
+                    warnings.append(
+                        Issue(
+                            errors.WARN_UNKNOWN_ELEMENT,
+                            f"<{local}> is not a CAP element here; ignored",
+                            f"{path}/{local}",
+                        )
                     )
-                )
-                continue
-            self.children.setdefault(name, []).append(child)
+                continue  # comments, processing instructions, other namespaces
+            siblings = children.get(name)
+            if siblings is None:
+                children[name] = [child]
+            else:
+                siblings.append(child)
+        self.children = children
 
     def all(self, name: str) -> list[etree._Element]:
         return self.children.get(name, [])
@@ -154,8 +165,11 @@ class _Element:
 
 
 def _text(element: etree._Element) -> str:
-    # itertext: CDATA and text split around comments still read as one string.
-    return "".join(element.itertext()).strip()
+    if len(element):
+        # Text split around comments (or child elements) still reads as one string.
+        return "".join(element.itertext()).strip()
+    text = element.text  # the common case, and the hot path of the whole parser
+    return text.strip() if text else ""
 
 
 class _AlertReader:
@@ -164,6 +178,8 @@ class _AlertReader:
     def __init__(self, namespace: str, path: str) -> None:
         self.namespace = namespace
         self.version = CAP_NAMESPACES[namespace]
+        self.prefix = "{" + namespace + "}"
+        self._areas_seen: dict[bytes, Area] = {}
         self.path = path
         self.warnings: list[Issue] = []
 
@@ -187,29 +203,55 @@ class _AlertReader:
         return None if text is None else self._datetime(text, f"{node.path}/{name}")
 
     def _named_values(self, node: _Element, name: str) -> tuple[NamedValue, ...]:
+        return self._named_value_elements(node.all(name), node.path, name)
+
+    def _named_value_elements(
+        self, elements: list[etree._Element], parent_path: str, name: str
+    ) -> tuple[NamedValue, ...]:
         values: list[NamedValue] = []
-        for i, element in enumerate(node.all(name), start=1):
-            path = f"{node.path}/{name}[{i}]"
-            pair = self._children(element, path, _NAMED_VALUE_ELEMENTS)
-            if pair.children:
-                values.append(
-                    NamedValue(name=pair.required("valueName"), value=pair.optional("value") or "")
-                )
+        value_name_tag = self.prefix + "valueName"
+        value_tag = self.prefix + "value"
+        for i, element in enumerate(elements, start=1):
+            # Hot path (thousands of geocodes per feed): read the pair without a child map.
+            value_name: str | None = None
+            value = ""
+            has_children = False
+            for child in element:
+                tag = child.tag
+                if tag == value_name_tag:
+                    value_name = _text(child)
+                    has_children = True
+                elif tag == value_tag:
+                    value = _text(child)
+                    has_children = True
+            if has_children:
+                if not value_name:
+                    raise CapError(
+                        errors.CAP_MISSING_ELEMENT,
+                        "required <valueName> is " + ("empty" if value_name == "" else "missing"),
+                        f"{parent_path}/{name}[{i}]/valueName",
+                    )
+                values.append(NamedValue(name=value_name, value=value))
                 continue
-            text = _text(element)
-            if self.version == "1.0" and "=" in text:
-                # CAP 1.0 writes these as "valueName=value" text.
-                key, _, value = text.partition("=")
-                values.append(NamedValue(name=key.strip(), value=value.strip()))
-            elif text:
-                raise CapError(
-                    errors.CAP_MISSING_ELEMENT,
-                    f"<{name}> {text[:60]!r} has no <valueName>/<value>",
-                    path,
-                )
-            else:
-                self.warnings.append(Issue(errors.WARN_EMPTY_ELEMENT, f"<{name}> is empty", path))
+            values.extend(self._named_value_text(element, f"{parent_path}/{name}[{i}]", name))
         return tuple(values)
+
+    def _named_value_text(
+        self, element: etree._Element, path: str, name: str
+    ) -> tuple[NamedValue, ...]:
+        """A named value written as text: CAP 1.0's ``valueName=value``, or an empty one."""
+        text = _text(element)
+        if self.version == "1.0" and "=" in text:
+            key, _, value = text.partition("=")
+            return (NamedValue(name=key.strip(), value=value.strip()),)
+        if text:
+            raise CapError(
+                errors.CAP_MISSING_ELEMENT,
+                f"<{name}> {text[:60]!r} has no <valueName>/<value>",
+                path,
+            )
+        self.warnings.append(Issue(errors.WARN_EMPTY_ELEMENT, f"<{name}> is empty", path))
+        return ()
 
     def _enum_list(self, node: _Element, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(
@@ -354,29 +396,54 @@ class _AlertReader:
         )
 
     def _area(self, element: etree._Element, path: str) -> Area:
-        node = self._children(element, path, _AREA_ELEMENTS)
-        polygons = tuple(
-            polygon
-            for text, where in node.texts("polygon")
-            if (polygon := parse_polygon(text, where, self.warnings)) is not None
-        )
-        circles = tuple(
-            circle
-            for text, where in node.texts("circle")
-            if (circle := parse_circle(text, where, self.warnings)) is not None
-        )
-        altitude_text = node.optional("altitude")
-        ceiling_text = node.optional("ceiling")
+        # Multilingual alerts repeat every area in each <info> (a DWD alert: 8 x 169), and
+        # areas are immutable, so identical area elements are read once per alert. Their
+        # warnings, if any, are reported once, at the first occurrence.
+        key = etree.tostring(element)
+        known = self._areas_seen.get(key)
+        if known is None:
+            known = self._read_area(element, path)
+            self._areas_seen[key] = known
+        return known
+
+    def _read_area(self, element: etree._Element, path: str) -> Area:
+        # Areas are the most numerous blocks, so they are read in one pass over the children
+        # instead of through a generic child map.
+        kinds = _area_tag_kinds(self.namespace)
+        area_desc: str | None = None
+        polygon_texts: list[str] = []
+        circle_texts: list[str] = []
+        geocodes: list[etree._Element] = []
+        altitude_text: str | None = None
+        ceiling_text: str | None = None
+        for child in element:
+            kind = kinds.get(child.tag)  # comments have a function as tag: not found
+            if kind is None:
+                self._warn_if_unknown_cap_element(child, path)
+                continue
+            if kind == "geocode":
+                geocodes.append(child)
+                continue
+            text = _text(child)
+            if kind == "areaDesc":
+                area_desc = text if area_desc is None else area_desc
+            elif kind == "altitude":
+                altitude_text = text if altitude_text is None else altitude_text
+            elif kind == "ceiling":
+                ceiling_text = text if ceiling_text is None else ceiling_text
+            elif kind == "polygon":
+                polygon_texts.append(text)
+            else:
+                circle_texts.append(text)
+        if not area_desc:
+            state = "is missing" if area_desc is None else "is empty"
+            raise CapError(
+                errors.CAP_MISSING_ELEMENT, f"required <areaDesc> {state}", f"{path}/areaDesc"
+            )
         altitude = (
-            None
-            if altitude_text is None
-            else parse_number(altitude_text, f"{path}/altitude", "altitude")
+            parse_number(altitude_text, f"{path}/altitude", "altitude") if altitude_text else None
         )
-        ceiling = (
-            None
-            if ceiling_text is None
-            else parse_number(ceiling_text, f"{path}/ceiling", "ceiling")
-        )
+        ceiling = parse_number(ceiling_text, f"{path}/ceiling", "ceiling") if ceiling_text else None
         if ceiling is not None and altitude is None:
             raise CapError(
                 errors.CAP_MISSING_ELEMENT,
@@ -384,13 +451,44 @@ class _AlertReader:
                 f"{path}/altitude",
             )
         return Area(
-            area_desc=node.required("areaDesc"),
-            polygons=polygons,
-            circles=circles,
-            geocodes=self._named_values(node, "geocode"),
+            area_desc=area_desc,
+            polygons=self._polygons(polygon_texts, path) if polygon_texts else (),
+            circles=self._circles(circle_texts, path) if circle_texts else (),
+            geocodes=self._named_value_elements(geocodes, path, "geocode") if geocodes else (),
             altitude=altitude,
             ceiling=ceiling,
         )
+
+    def _polygons(self, texts: list[str], path: str) -> tuple[Polygon, ...]:
+        return tuple(
+            polygon
+            for i, text in enumerate(texts, start=1)
+            if (polygon := parse_polygon(text, f"{path}/polygon[{i}]", self.warnings)) is not None
+        )
+
+    def _circles(self, texts: list[str], path: str) -> tuple[Circle, ...]:
+        return tuple(
+            circle
+            for i, text in enumerate(texts, start=1)
+            if (circle := parse_circle(text, f"{path}/circle[{i}]", self.warnings)) is not None
+        )
+
+    def _warn_if_unknown_cap_element(self, child: etree._Element, path: str) -> None:
+        tag = child.tag
+        if isinstance(tag, str) and tag.startswith(self.prefix):
+            name = tag[len(self.prefix) :]
+            self.warnings.append(
+                Issue(
+                    errors.WARN_UNKNOWN_ELEMENT,
+                    f"<{name}> is not a CAP element here; ignored",
+                    f"{path}/{name}",
+                )
+            )
+
+
+@functools.cache
+def _area_tag_kinds(namespace: str) -> dict[str, str]:
+    return {"{" + namespace + "}" + name: name for name in _AREA_ELEMENTS}
 
 
 def cap_namespace_of(element: etree._Element) -> str | None:

@@ -174,20 +174,20 @@ def _polygon_points(text: str, location: str, warnings: list[Issue]) -> tuple[Po
     """
     stripped = text.strip()
     if _CANONICAL_POLYGON.fullmatch(stripped) is not None:
-        return tuple(
-            parse_point(pair, location, errors.CAP_INVALID_POLYGON) for pair in stripped.split()
-        )
+        # The regex guarantees numbers in pairs; only ranges remain to check.
+        numbers = list(map(float, stripped.replace(",", " ").split()))
+        return _points_in_range(numbers[0::2], numbers[1::2], stripped, location)
     if _POLYGON_CHARACTERS.fullmatch(stripped) is None:
         raise CapError(
             errors.CAP_INVALID_POLYGON,
             f"polygon {stripped[:120]!r} holds characters other than numbers, ',' and spaces",
             location,
         )
-    numbers = [token for token in _SEPARATORS.split(_SIGN_SPACE.sub(r"\1", stripped)) if token]
-    if len(numbers) % 2:
+    tokens = [token for token in _SEPARATORS.split(_SIGN_SPACE.sub(r"\1", stripped)) if token]
+    if len(tokens) % 2:
         raise CapError(
             errors.CAP_INVALID_POLYGON,
-            f"polygon {stripped[:120]!r} has an odd count of numbers ({len(numbers)})",
+            f"polygon {stripped[:120]!r} has an odd count of numbers ({len(tokens)})",
             location,
         )
     warnings.append(
@@ -197,10 +197,25 @@ def _polygon_points(text: str, location: str, warnings: list[Issue]) -> tuple[Po
             location,
         )
     )
-    return tuple(
-        parse_point(f"{numbers[i]},{numbers[i + 1]}", location, errors.CAP_INVALID_POLYGON)
-        for i in range(0, len(numbers), 2)
-    )
+    try:
+        values = [float(token) for token in tokens]
+    except ValueError as exc:
+        raise CapError(
+            errors.CAP_INVALID_POLYGON, f"polygon {stripped[:120]!r}: {exc}", location
+        ) from exc
+    return _points_in_range(values[0::2], values[1::2], stripped, location)
+
+
+def _points_in_range(
+    lats: list[float], lons: list[float], text: str, location: str
+) -> tuple[Point, ...]:
+    for lat, lon in zip(lats, lons, strict=True):
+        if not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0:
+            bad = f"latitude {lat!r}" if not -90.0 <= lat <= 90.0 else f"longitude {lon!r}"
+            raise CapError(
+                errors.CAP_INVALID_COORDINATE, f"{bad} in polygon {text[:120]!r}", location
+            )
+    return tuple(map(Point, lats, lons))
 
 
 def parse_polygon(text: str, location: str, warnings: list[Issue]) -> Polygon | None:

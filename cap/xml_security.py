@@ -130,7 +130,7 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> CapError:
     return CapError(code, f"XML parser refused the document: {exc.msg}", location)
 
 
-def _check_tree(root: etree._Element, limits: XmlLimits) -> None:
+def _check_tree(root: etree._Element, limits: XmlLimits, scanned: bytes) -> None:
     docinfo = root.getroottree().docinfo
     # Defence in depth: the scan before parsing should already have refused any DOCTYPE.
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url:
@@ -147,13 +147,19 @@ def _check_tree(root: etree._Element, limits: XmlLimits) -> None:
             f"elements nest deeper than the limit of {limits.max_depth} levels",
             f"depth {limits.max_depth + 1}",
         )
-    count = int(root.xpath("count(//*)"))
+    # Every element starts with '<', so counting them is needed only above that bound.
+    count = scanned.count(b"<")
+    if count > limits.max_elements:
+        count = int(root.xpath("count(//*)"))
     if count > limits.max_elements:
         raise CapError(
             errors.XML_TOO_MANY_ELEMENTS,
             f"document has {count} elements, more than the limit of {limits.max_elements}",
         )
     for namespace in XINCLUDE_NAMESPACES:
+        # Entities are refused, so an XInclude namespace must appear literally in the bytes.
+        if namespace.encode() not in scanned:
+            continue
         found = root.xpath("//xi:include", namespaces={"xi": namespace})
         if found:
             href = found[0].get("href")
@@ -178,10 +184,11 @@ def parse_xml(data: bytes, limits: XmlLimits) -> etree._Element:
             errors.XML_TOO_LARGE,
             f"input has {len(data)} bytes, more than the limit of {limits.max_bytes}",
         )
-    _check_doctype(_scannable_text(data))
+    scanned = _scannable_text(data)
+    _check_doctype(scanned)
     try:
         root = etree.fromstring(data, _make_parser())
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc) from exc
-    _check_tree(root, limits)
+    _check_tree(root, limits, scanned)
     return root
