@@ -230,6 +230,13 @@ class AlertService:
         except (KafkaError, OSError) as error:
             # A client whose broker is gone may not close cleanly; the session is over anyway.
             log.warning("client_close_failed", client=what, error=repr(error), graceful=graceful)
+        except asyncio.CancelledError:
+            # aiokafka's fetcher re-raises the cancellation of its own internal fetch task
+            # from stop() when the broker is gone; only a cancel aimed at us propagates.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            log.warning("client_close_interrupted", client=what, graceful=graceful)
 
     async def _consume(self, stop: asyncio.Event, consumer: InputConsumer) -> None:
         while not stop.is_set():
@@ -433,7 +440,14 @@ class AlertService:
             # Alerts still queued for this hazard are served by the render just done.
             for follower in self.queue.remove_cache_key(entry.cache_key):
                 self.metrics.cache_hits.inc()
-                await self._publish_record(follower.payload, "cached", outcome=outcome)
+                served = follower.payload
+                with (
+                    message_context(
+                        served.source.topic, served.source.partition, served.source.offset
+                    ),
+                    alert_context(served.alert.identifier, served.alert.sender),
+                ):
+                    await self._publish_record(served, "cached", outcome=outcome)
 
     async def _render_and_store(self, work: QueuedAlert, key: str) -> CacheVariant:
         info = primary_info(work.alert)
