@@ -99,10 +99,18 @@ def _tag_names(namespace: str, known: frozenset[str]) -> dict[str, str]:
     return {"{" + namespace + "}" + name: name for name in known}
 
 
-class _Element:
-    """The CAP-namespace children of one element, grouped by local name."""
+# Children read as elements (they have children of their own); all others are read as text.
+_STRUCTURED = frozenset(["info", "eventCode", "parameter", "resource", "area", "geocode"])
 
-    __slots__ = ("children", "path")
+
+class _Element:
+    """The CAP-namespace children of one element, grouped by local name.
+
+    Leaf children are read to their stripped text in the same pass (the hot path of the
+    parser); structured children (``info``, ``area``, ...) are kept as elements.
+    """
+
+    __slots__ = ("children", "path", "values")
 
     def __init__(
         self,
@@ -114,6 +122,7 @@ class _Element:
     ) -> None:
         self.path = path
         children: dict[str, list[etree._Element]] = {}
+        values: dict[str, list[str]] = {}
         name_of = _tag_names(namespace, known).get
         for child in element:
             tag = child.tag
@@ -129,33 +138,45 @@ class _Element:
                         )
                     )
                 continue  # comments, processing instructions, other namespaces
-            siblings = children.get(name)
-            if siblings is None:
-                children[name] = [child]
+            if name in _STRUCTURED:
+                siblings = children.get(name)
+                if siblings is None:
+                    children[name] = [child]
+                else:
+                    siblings.append(child)
+                continue
+            # Text split around comments still reads as one string.
+            text = "".join(child.itertext()) if len(child) else (child.text or "")
+            texts = values.get(name)
+            if texts is None:
+                values[name] = [text.strip()]
             else:
-                siblings.append(child)
+                texts.append(text.strip())
         self.children = children
+        self.values = values
 
     def all(self, name: str) -> list[etree._Element]:
+        """The structured children called ``name``."""
         return self.children.get(name, [])
 
+    def present(self, name: str) -> bool:
+        """Whether a child called ``name`` exists (even empty)."""
+        return name in self.values or name in self.children
+
     def texts(self, name: str) -> list[tuple[str, str]]:
-        """(text, path) for each child called ``name``, text stripped."""
+        """(text, path) for each leaf child called ``name``, text stripped."""
         return [
-            (_text(child), f"{self.path}/{name}[{i}]")
-            for i, child in enumerate(self.all(name), start=1)
+            (text, f"{self.path}/{name}[{i}]")
+            for i, text in enumerate(self.values.get(name, ()), start=1)
         ]
 
     def optional(self, name: str) -> str | None:
-        found = self.all(name)
-        if not found:
-            return None
-        text = _text(found[0])
-        return text or None
+        found = self.values.get(name)
+        return found[0] or None if found else None
 
     def required(self, name: str) -> str:
-        found = self.all(name)
-        text = _text(found[0]) if found else ""
+        found = self.values.get(name)
+        text = found[0] if found else ""
         if not text:
             state = "is empty" if found else "is missing"
             raise CapError(
@@ -274,7 +295,7 @@ class _AlertReader:
         scope = check_enum(
             node.required("scope"), model.SCOPES, f"{self.path}/scope", self.warnings
         )
-        if node.all("password"):
+        if node.present("password"):
             self.warnings.append(
                 Issue(
                     errors.WARN_CAP10_PASSWORD,
@@ -283,9 +304,9 @@ class _AlertReader:
                 )
             )
         references: tuple[model.Reference, ...] = ()
-        if node.all("references"):
+        if node.present("references"):
             references = parse_references(
-                _text(node.all("references")[0]),
+                node.values["references"][0],
                 f"{self.path}/references",
                 self.warnings,
                 self.version,
@@ -356,7 +377,7 @@ class _AlertReader:
     ) -> str:
         """Urgency/severity/certainty: absent is refused, present but empty reads as Unknown."""
         location = f"{node.path}/{name}"
-        if node.all(name) and not node.optional(name):
+        if node.present(name) and not node.optional(name):
             self.warnings.append(
                 Issue(errors.WARN_EMPTY_ENUM, f"<{name}> is empty; read as 'Unknown'", location)
             )
@@ -392,7 +413,7 @@ class _AlertReader:
             size=size,
             uri=node.optional("uri"),
             digest=node.optional("digest"),
-            has_deref=bool(node.all("derefUri")),
+            has_deref=node.present("derefUri"),
         )
 
     def _area(self, element: etree._Element, path: str) -> Area:
