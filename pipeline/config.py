@@ -53,7 +53,7 @@ class PipelineConfig:
     random_mask_ratio: float = 0.15
     variants: int = 20
     subset_k: int = 5
-    inpaint_steps: int | None = None  # None = same as `steps`
+    inpaint_steps: int | None = None  # None = `steps` (full) / 2 (tiny: 20 variants per render)
     inbetweens: int = 3
     frames: int = 16
     fps: float = 8.0
@@ -117,7 +117,9 @@ class PipelineConfig:
     @property
     def resolved_inpaint_steps(self) -> int:
         """Denoising steps for the inpainting variants."""
-        return self.inpaint_steps if self.inpaint_steps is not None else self.resolved_steps
+        if self.inpaint_steps is not None:
+            return self.inpaint_steps
+        return min(2, self.resolved_steps) if self.profile == "tiny" else self.resolved_steps
 
     def with_changes(self, **changes: object) -> PipelineConfig:
         """A copy with some settings replaced (validated again)."""

@@ -63,6 +63,12 @@ def seeded(offset: int) -> Iterator[None]:
         yield
 
 
+def in_eval_mode(module: Any) -> Any:
+    """Switch a freshly built model to inference behaviour (dropout off) and return it."""
+    torch.nn.Module.eval(module)
+    return module
+
+
 def clip_tokenizer() -> Any:
     """The tiny CLIP BPE tokenizer, loaded from its generated files."""
     return CLIPTokenizer.from_pretrained(tiny_tokenizers.build_clip_tokenizer_dir())
@@ -84,7 +90,7 @@ def build_llm() -> TextModel:
         pad_token_id=tokenizer.pad_token_id,
     )
     with seeded(1):
-        model = LlamaForCausalLM(config)
+        model = in_eval_mode(LlamaForCausalLM(config))
     return TextModel(model=model, tokenizer=tokenizer)
 
 
@@ -95,7 +101,7 @@ def apply_tiny_lora(llm: TextModel) -> TextModel:
     # Non-zero B matrices: a default LoRA starts as the identity and would change nothing.
     lora.init_lora_weights = False
     with seeded(2):
-        wrapped = get_peft_model(llm.model, lora)
+        wrapped = in_eval_mode(get_peft_model(llm.model, lora))
     return TextModel(model=wrapped, tokenizer=llm.tokenizer)
 
 
@@ -131,16 +137,16 @@ def _vae() -> Any:
 
 def _unet(in_channels: int) -> Any:
     return UNet2DConditionModel(  # type: ignore[no-untyped-call]
-        block_out_channels=(32, 64),
+        block_out_channels=(16, 32),
         layers_per_block=1,
-        sample_size=32,
+        sample_size=16,
         in_channels=in_channels,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32,
         attention_head_dim=8,
-        norm_num_groups=16,
+        norm_num_groups=8,
     )
 
 
@@ -213,7 +219,7 @@ def build_clip() -> ProcessedModel:
         projection_dim=32,
     )
     with seeded(5):
-        model = CLIPModel(config)
+        model = in_eval_mode(CLIPModel(config))
     image_processor = CLIPImageProcessor(
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
     )
@@ -251,13 +257,14 @@ def build_clipseg() -> ProcessedModel:
         decoder_intermediate_size=32,
     )
     with seeded(6):
-        model = CLIPSegForImageSegmentation(config)
+        model = in_eval_mode(CLIPSegForImageSegmentation(config))
     image_processor = ViTImageProcessor(size={"height": 32, "width": 32})
     processor = CLIPSegProcessor(image_processor=image_processor, tokenizer=tokenizer)  # type: ignore[no-untyped-call]
     return ProcessedModel(model=model, processor=processor)
 
 
-GROUNDING_IMAGE_SIZE = 64
+# The extra feature level is 1/64 of the input; GroupNorm needs more than 1x1 there.
+GROUNDING_IMAGE_SIZE = 128
 
 
 def build_grounding_dino() -> ProcessedModel:
@@ -298,7 +305,7 @@ def build_grounding_dino() -> ProcessedModel:
         disable_custom_kernels=True,
     )
     with seeded(7):
-        model = GroundingDinoForObjectDetection(config)
+        model = in_eval_mode(GroundingDinoForObjectDetection(config))
     image_processor = GroundingDinoImageProcessor(
         size={"shortest_edge": GROUNDING_IMAGE_SIZE, "longest_edge": GROUNDING_IMAGE_SIZE}
     )
@@ -340,7 +347,7 @@ def build_sam() -> ProcessedModel:
         },
     )
     with seeded(8):
-        model = SamModel(config)
+        model = in_eval_mode(SamModel(config))
     low_res = 4 * SAM_IMAGE_SIZE // patch  # SAM's masks are 4x its image-embedding grid
     image_processor = SamImageProcessor(
         size={"longest_edge": SAM_IMAGE_SIZE},
@@ -368,7 +375,7 @@ def build_depth() -> ProcessedModel:
         use_auxiliary_head=False,
     )
     with seeded(9):
-        model = DPTForDepthEstimation(config)
+        model = in_eval_mode(DPTForDepthEstimation(config))
     image_processor = DPTImageProcessor(
         size={"height": 32, "width": 32}, keep_aspect_ratio=False, ensure_multiple_of=1
     )
@@ -387,4 +394,4 @@ def build_vit() -> torch.nn.Module:
             embed_dim=64,
             num_heads=2,
         )
-    return model
+    return model.eval()

@@ -1,0 +1,152 @@
+"""Prompt stage: the metadata generator. A causal LM prompted ``[INST] {keywords} [/INST]``
+writes a scene description; post-processing removes the junk tail tokens the paper saw
+("0", "α"), fits the text-to-image tokenizer's limit and appends the no-humans instruction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from pipeline.model_set import TextModel
+
+NO_HUMANS_INSTRUCTION = "Do not include any humans"
+NEGATIVE_PROMPT = (
+    "humans, people, person, face, crowd, text, letters, watermark, logo, blurry, low quality"
+)
+
+# A word is kept when it carries at least one Latin letter; stray single characters other
+# than real one-letter English words are junk ("α" is a letter, but not a word here).
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_ONE_LETTER_WORDS = frozenset({"a", "A", "I"})
+_INSTRUCTION_TAGS = re.compile(r"\[/?INST\]")
+
+
+@dataclass(frozen=True)
+class ScenePrompt:
+    """The text-to-image prompt and how it was made.
+
+    ``source`` is ``llm``, ``template`` (per-hazard template configured), or
+    ``keywords`` (the LLM produced nothing usable after cleaning; the keywords stand in
+    and the result says so rather than hiding it).
+    """
+
+    prompt: str
+    negative_prompt: str
+    raw_text: str
+    source: str
+    token_count: int
+
+
+def instruction(keywords: str) -> str:
+    """The LLM's input in the fine-tuned chat format, e.g. ``[INST] Flood [/INST]``."""
+    keywords = keywords.strip()
+    if not keywords:
+        raise ValueError(f"prompt keywords must not be empty, got {keywords!r}")
+    return f"[INST] {keywords} [/INST]"
+
+
+def generate_scene_text(
+    llm: TextModel, keywords: str, *, max_new_tokens: int, sample: bool, seed: int
+) -> str:
+    """Run the metadata LLM once; greedy by default, seeded nucleus sampling when asked."""
+    tokenizer: Any = llm.tokenizer
+    model: Any = llm.model
+    device = next(model.parameters()).device
+    inputs = tokenizer(instruction(keywords), return_tensors="pt").to(device)
+    options: dict[str, Any] = {
+        "max_new_tokens": max_new_tokens,
+        "do_sample": sample,
+        "pad_token_id": tokenizer.pad_token_id
+        if tokenizer.pad_token_id is not None
+        else tokenizer.eos_token_id,
+    }
+    if sample:
+        options.update(top_p=0.9, temperature=0.8)
+    fork_devices = [device] if device.type == "cuda" else []
+    # Sampling draws from torch's global RNG; fork it so a seed gives the same text
+    # without disturbing anyone else's random state.
+    with torch.random.fork_rng(devices=fork_devices), torch.inference_mode():
+        torch.manual_seed(seed)
+        output = model.generate(**inputs, **options)
+    new_tokens = output[0, inputs["input_ids"].shape[1] :]
+    text: str = tokenizer.decode(new_tokens, skip_special_tokens=True)
+    return text
+
+
+def clean_scene_text(text: str) -> str:
+    """Drop junk tokens (no Latin letter, or a stray single character), echoed instruction
+    tags and dangling punctuation; the words that remain are joined by single spaces."""
+    text = _INSTRUCTION_TAGS.sub(" ", text)
+    kept = [
+        word
+        for word in text.split()
+        if _LATIN_LETTER.search(word) and (len(word) > 1 or word in _ONE_LETTER_WORDS)
+    ]
+    return " ".join(kept).strip(" ,;:-.")
+
+
+def count_tokens(tokenizer: Any, text: str) -> int:
+    """Tokens the text-to-image tokenizer makes of ``text``, start/end tokens included.
+    (``verbose=False``: over-long texts are expected here, that is what is being measured.)"""
+    return len(tokenizer(text, truncation=False, verbose=False)["input_ids"])
+
+
+def fit_prompt(scene: str, tokenizer: Any) -> tuple[str, int]:
+    """``"{scene}. Do not include any humans."`` trimmed word by word from the scene's end
+    until the whole fits ``tokenizer.model_max_length``: the instruction is never cut."""
+    limit = int(tokenizer.model_max_length)
+    suffix = f"{NO_HUMANS_INSTRUCTION}."
+    words = scene.split()
+
+    def compose(count: int) -> str:
+        head = " ".join(words[:count]).rstrip(" ,;:-.")
+        return f"{head}. {suffix}" if head else suffix
+
+    if count_tokens(tokenizer, suffix) > limit:
+        raise ValueError(f"tokenizer limit {limit} cannot hold the instruction {suffix!r}")
+    # Binary search for the longest prefix of words that fits.
+    low, high = 0, len(words)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count_tokens(tokenizer, compose(middle)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    prompt = compose(low)
+    return prompt, count_tokens(tokenizer, prompt)
+
+
+def build_scene_prompt(
+    llm: TextModel,
+    t2i_tokenizer: Any,
+    *,
+    keywords: str,
+    template: str | None,
+    max_new_tokens: int,
+    sample: bool,
+    seed: int,
+) -> ScenePrompt:
+    """The whole prompt stage: template (only when one is given) or LLM, then cleaning,
+    the no-humans instruction, fitting, and the negative prompt."""
+    if template is not None:
+        raw, source = template, "template"
+        scene = clean_scene_text(template)
+    else:
+        raw = generate_scene_text(
+            llm, keywords, max_new_tokens=max_new_tokens, sample=sample, seed=seed
+        )
+        scene, source = clean_scene_text(raw), "llm"
+        if not scene:
+            scene, source = clean_scene_text(keywords), "keywords"
+    prompt, tokens = fit_prompt(scene, t2i_tokenizer)
+    return ScenePrompt(
+        prompt=prompt,
+        negative_prompt=NEGATIVE_PROMPT,
+        raw_text=raw,
+        source=source,
+        token_count=tokens,
+    )

@@ -1,0 +1,292 @@
+"""The Renderer: one request from hazard to encoded media, stage by stage —
+prompt -> text-to-image -> CLIPScore selection -> mask -> animate -> encode.
+
+Safe to call from worker threads: one lock serialises the model work of a renderer (a
+renderer owns one device; the daemon runs one renderer per GPU)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+
+from cap.taxonomy import HazardSpec, UnknownHazardError, load_taxonomy
+from pipeline import depth as depth_stage
+from pipeline import encode, mask, prompt, registry, select, t2i
+from pipeline.alt_text import alt_text
+from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph
+from pipeline.config import PipelineConfig
+from pipeline.features import vit_embedder
+from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
+from pipeline.masked_sampling import MaskedSamplingConfig, animate_masked_sampling
+from pipeline.model_set import ModelSet
+
+_T = TypeVar("_T")
+_SEED_SPACE = 2**31
+
+
+@dataclass
+class _Timer:
+    """Per-stage wall-clock milliseconds; a failing stage is named in the `RenderError`."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def run(self, stage: str, action: Callable[[], _T]) -> _T:
+        started = time.perf_counter()
+        try:
+            return action()
+        except RenderError:
+            raise
+        except Exception as error:
+            # Every failure leaves as a RenderError naming its stage; the cause is chained.
+            raise RenderError(f"{stage}_failed", f"{type(error).__name__}: {error}") from error
+        finally:
+            self.timings[stage] = (time.perf_counter() - started) * 1000.0
+
+
+def request_seed(config_seed: int, request_seed: int) -> int:
+    """One seed per (deployment seed, request seed), kept in a range every RNG accepts."""
+    return (config_seed * 1_000_003 + request_seed) % _SEED_SPACE
+
+
+class PipelineRenderer:
+    """`pipeline.interface.Renderer` over the models of one `PipelineConfig`."""
+
+    def __init__(self, config: PipelineConfig, models: ModelSet | None = None) -> None:
+        self.config = config
+        self._models = models
+        self._warm = False
+        self._lock = threading.Lock()
+        self.warm_up_ms: dict[str, float] = {}
+
+    @property
+    def profile(self) -> str:
+        """``tiny`` or ``full``: part of the cache key."""
+        return self.config.profile
+
+    @property
+    def models(self) -> ModelSet:
+        """The loaded models (loading them on first use)."""
+        if self._models is None:
+            self._models = registry.load_models(self.config)
+        return self._models
+
+    def loaded(self) -> list[registry.LoadedModel]:
+        """What the registry loaded: role -> name, parameters, dtype, device."""
+        return registry.describe(self.models)
+
+    def warm_up(self) -> None:
+        """Load every model and run one small pass through each."""
+        with self._lock:
+            if not self._warm:
+                self.warm_up_ms = registry.warm_up(self.models)
+                self._warm = True
+
+    def render(self, request: RenderRequest) -> RenderResult:
+        """Run every stage for one request. Raises `RenderError` with a short reason."""
+        hazard = self._check_request(request)
+        with self._lock:
+            return self._render_locked(request, hazard)
+
+    def _check_request(self, request: RenderRequest) -> HazardSpec:
+        try:
+            hazard = load_taxonomy().get(request.hazard)
+        except UnknownHazardError as error:
+            raise RenderError("unknown_hazard", str(error)) from error
+        if not hazard.renderable:
+            raise RenderError("not_renderable", f"hazard {request.hazard!r} has nothing to draw")
+        if request.method not in METHODS:
+            raise RenderError(
+                "unknown_method", f"method {request.method!r} is not one of {METHODS}"
+            )
+        return hazard
+
+    def _render_locked(self, request: RenderRequest, hazard: HazardSpec) -> RenderResult:
+        config = self.config
+        models = self.models
+        size = config.resolved_image_size
+        seed = request_seed(config.seed, request.seed)
+        rng = np.random.default_rng([config.seed, request.seed])
+        timer = _Timer()
+        started = time.perf_counter()
+
+        # 1. Prompt: metadata LLM (or the hazard's template when configured).
+        scene = timer.run(
+            "prompt",
+            lambda: prompt.build_scene_prompt(
+                models.llm,
+                models.t2i.tokenizer,
+                keywords=hazard.keywords,
+                template=hazard.prompt_template if config.use_prompt_template else None,
+                max_new_tokens=config.prompt_max_new_tokens,
+                sample=config.prompt_sampling,
+                seed=seed,
+            ),
+        )
+        # 2. Candidates from the text-to-image model.
+        candidates = timer.run(
+            "t2i",
+            lambda: t2i.generate_candidates(
+                models.t2i,
+                scene.prompt,
+                scene.negative_prompt,
+                count=config.candidates,
+                size=size,
+                steps=config.resolved_steps,
+                guidance=config.guidance,
+                seed=seed,
+            ),
+        )
+        # 3. CLIPScore selection.
+        selection = timer.run(
+            "select",
+            lambda: select.select_candidate(
+                models.clip, candidates, scene.prompt, config.clip_weight
+            ),
+        )
+        image = candidates[selection.best_index]
+        # 4. What moves.
+        segmentation = timer.run(
+            "mask", lambda: self._segment(models, image, hazard.segment_prompt)
+        )
+        # 5. Animate with the requested method.
+        extra: dict[str, object] = {}
+        if request.method == "masked-sampling":
+            frames = timer.run(
+                "animate",
+                lambda: self._masked_sampling(models, image, segmentation.mask, scene, rng, extra),
+            )
+            fps = config.fps
+        else:
+            depth_map = None
+            if hazard.motion.camera != "none":
+                depth_map = timer.run(
+                    "depth", lambda: depth_stage.estimate_depth(models.depth, image)
+                )
+            cinemagraph = CinemagraphConfig(frames=config.frames, fps=config.fps)
+            frames = timer.run(
+                "animate",
+                lambda: animate_cinemagraph(
+                    image, segmentation.mask, hazard.motion, cinemagraph, rng, depth_map
+                ),
+            )
+            extra["camera"] = hazard.motion.camera if depth_map is not None else "none"
+            fps = cinemagraph.fps
+        # 6. Encode.
+        media, poster = timer.run("encode", lambda: self._encode(frames, fps))
+        description = timer.run(
+            "alt_text",
+            lambda: alt_text(hazard.name, request.language, request.alert_text, scene.prompt),
+        )
+        timings = dict(timer.timings)
+        timings["total"] = (time.perf_counter() - started) * 1000.0
+        extra.update(
+            hazard=hazard.name,
+            method=request.method,
+            seed=seed,
+            image_size=size,
+            prompt_source=scene.source,
+            llm_text=scene.raw_text,
+            prompt_tokens=scene.token_count,
+            chosen_candidate=selection.best_index,
+            mask_method=segmentation.method,
+            mask_text=segmentation.text,
+            mask_coverage=round(segmentation.coverage, 4),
+            mask_fallback=segmentation.fallback,
+            mask_boxes=len(segmentation.boxes),
+            device=str(models.device),
+            dtype=str(models.dtype).removeprefix("torch."),
+        )
+        return RenderResult(
+            media=media,
+            poster=poster,
+            alt_text=description,
+            prompt=scene.prompt,
+            negative_prompt=scene.negative_prompt,
+            clip_score=selection.best_score,
+            candidate_scores=selection.scores,
+            timings_ms=timings,
+            models=self._model_names(models, request.method),
+            extra=extra,
+        )
+
+    def _segment(self, models: ModelSet, image: np.ndarray, text: str) -> mask.SegmentationResult:
+        config = self.config
+        if config.mask_method == "clipseg":
+            if models.clipseg is None:
+                raise RenderError("mask_failed", "mask method clipseg but no CLIPSeg model loaded")
+            return mask.clipseg_mask(models.clipseg, image, text)
+        if models.grounding_dino is None or models.sam is None:
+            raise RenderError("mask_failed", "mask method langsam but GroundingDINO/SAM not loaded")
+        return mask.langsam_mask(
+            models.grounding_dino,
+            models.sam,
+            image,
+            text,
+            box_threshold=config.box_threshold,
+            text_threshold=config.text_threshold,
+        )
+
+    def _masked_sampling(  # noqa: PLR0917 - private, called once
+        self,
+        models: ModelSet,
+        image: np.ndarray,
+        segmentation_mask: np.ndarray,
+        scene: prompt.ScenePrompt,
+        rng: np.random.Generator,
+        extra: dict[str, object],
+    ) -> list[np.ndarray]:
+        config = self.config
+        inpaint = t2i.make_inpaint_fn(
+            models.inpaint,
+            scene.prompt,
+            scene.negative_prompt,
+            steps=config.resolved_inpaint_steps,
+            guidance=config.guidance,
+        )
+        result = animate_masked_sampling(
+            image,
+            segmentation_mask,
+            inpaint,
+            vit_embedder(models.vit, models.device),
+            MaskedSamplingConfig(
+                random_ratio=config.random_mask_ratio,
+                variants=config.variants,
+                subset_k=config.subset_k,
+                inbetweens=config.inbetweens,
+            ),
+            rng,
+        )
+        extra["masked_sampling"] = {
+            "chosen": list(result.chosen),
+            "order": list(result.order),
+            "combined_mask_coverage": round(float(result.combined_mask.mean()), 4),
+            "timings_ms": result.timings_ms,
+        }
+        return result.frames
+
+    @staticmethod
+    def _encode(frames: list[np.ndarray], fps: float) -> tuple[tuple[MediaFile, ...], MediaFile]:
+        media = (
+            encode.encode_gif(frames, fps),
+            encode.encode_webp(frames, fps),
+            encode.encode_mp4(frames, fps),
+        )
+        return media, encode.encode_poster(frames[0])
+
+    def _model_names(self, models: ModelSet, method: str) -> dict[str, str]:
+        roles = ["llm", "t2i", "clip"]
+        if models.lora_applied:
+            roles.insert(1, "lora")
+        roles += ["grounding_dino", "sam"] if self.config.mask_method == "langsam" else ["clipseg"]
+        roles += ["inpaint", "vit"] if method == "masked-sampling" else ["depth"]
+        return {role: models.names[role] for role in roles if role in models.names}
+
+
+def build_renderer(config: PipelineConfig) -> PipelineRenderer:
+    """A renderer for ``config``; models load on `warm_up` (or the first render)."""
+    return PipelineRenderer(config)
