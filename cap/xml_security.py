@@ -138,7 +138,7 @@ def _deeper_than(max_depth: int) -> etree.XPath:
     return _compiled_depth_test(max_depth, threading.get_ident())
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: thread ids come and go in pools
 def _compiled_depth_test(max_depth: int, thread_id: int) -> etree.XPath:
     # XPath runs in C; an element deeper than allowed exists iff this path matches.
     return etree.XPath("boolean(/*" + "/*" * max_depth + ")")
