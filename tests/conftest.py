@@ -19,6 +19,9 @@ import pytest
 from daemon.broker import BrokerError, EmbeddedBroker
 from tests.support.kafka import TopicNames
 
+# The SeaweedFS ``s3_server`` session fixture, shared by every test package.
+pytest_plugins = ("tests.support.seaweed_fixtures",)
+
 SHARED_DIR = Path(__file__).resolve().parents[1] / ".." / "shared"
 
 
