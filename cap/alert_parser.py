@@ -85,7 +85,6 @@ _INFO_ELEMENTS = frozenset(
 )
 _RESOURCE_ELEMENTS = frozenset(["resourceDesc", "mimeType", "size", "uri", "derefUri", "digest"])
 _AREA_ELEMENTS = frozenset(["areaDesc", "polygon", "circle", "geocode", "altitude", "ceiling"])
-_NAMED_VALUE_ELEMENTS = frozenset(("valueName", "value"))
 
 # CAP 1.0 has no "Draft" status or "Avoid"/"AllClear" responses; accepting the CAP 1.2
 # superset for every version keeps one model and refuses nothing a 1.2 reader would read.
@@ -420,7 +419,7 @@ class _AlertReader:
         # Multilingual alerts repeat every area in each <info> (a DWD alert: 8 x 169), and
         # areas are immutable, so identical area elements are read once per alert. Their
         # warnings, if any, are reported once, at the first occurrence.
-        key = etree.tostring(element)
+        key = etree.tostring(element, with_tail=False)
         known = self._areas_seen.get(key)
         if known is None:
             known = self._read_area(element, path)
