@@ -415,3 +415,27 @@ def test_every_alert_level_error_code_is_exercised() -> None:
 def test_every_warning_code_is_exercised() -> None:
     exercised = {code for _, _, code in WARNINGS} | {errors.WARN_CAP10_PASSWORD}
     assert exercised == errors.WARNING_CODES
+
+
+def test_identical_areas_in_several_infos_are_read_once_and_shared() -> None:
+    area = "<area><areaDesc>Valley County</areaDesc><polygon/></area>"
+    info = (
+        "<info><language>{lang}</language><category>Met</category><event>Flood</event>"
+        "<urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty>"
+        f"{area}</info>"
+    )
+    data = (
+        '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>multi</identifier>'
+        "<sender>s@example.org</sender><sent>2026-11-23T01:02:03+00:00</sent>"
+        "<status>Actual</status><msgType>Alert</msgType><scope>Public</scope>"
+        + info.format(lang="en-US")
+        + info.format(lang="de-DE")
+        + "</alert>"
+    )
+    document = parse_document(data.encode())
+    english, german = _only_alert(document).infos
+    assert english.areas[0] is german.areas[0]
+    assert english.areas[0].area_desc == "Valley County"
+    # The empty polygon is reported once, at its first occurrence.
+    empty = [w for w in document.warnings if w.code == errors.WARN_EMPTY_POLYGON]
+    assert [w.location for w in empty] == ["/alert/info[1]/area[1]/polygon[1]"]
