@@ -64,6 +64,7 @@ class InputConsumer:
             # A member that dies is noticed within seconds, so its partitions move fast.
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
+            fetch_max_wait_ms=20,
             **(extra_kwargs or {}),
         )
         self._paused = False

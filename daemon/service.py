@@ -60,7 +60,10 @@ log = get_logger(__name__)
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 FETCH_TIMEOUT_MS = 100
-FETCH_MAX_RECORDS = 500
+FETCH_MAX_RECORDS = 200
+# Handling a message never awaits the network (sends only enqueue), so without a
+# yield the producer's sender could not ship records until the whole batch is done.
+YIELD_EVERY_MESSAGES = 8
 COMMIT_INTERVAL_S = 0.2
 WATCHDOG_INTERVAL_S = 1.0
 WATCHDOG_PROBE_TIMEOUT_S = 3.0
@@ -243,8 +246,10 @@ class AlertService:
             if self._broker_lost.is_set():
                 raise BrokerLostError("broker stopped answering metadata probes")
             records = await consumer.fetch(FETCH_TIMEOUT_MS, FETCH_MAX_RECORDS)
-            for record in records:
+            for index, record in enumerate(records, start=1):
                 await self._handle_message(record)
+                if index % YIELD_EVERY_MESSAGES == 0:
+                    await asyncio.sleep(0)
             consumer.apply_backpressure(len(self.queue))
             self._publish_queue_depth()
 

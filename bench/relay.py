@@ -1,0 +1,407 @@
+"""`cinealert bench relay`: the daemon's cache-hit path against a bare Kafka relay.
+
+Both relays run in this process against the same broker in the same run:
+
+- **bare**: an aiokafka group consumer that produces every message unchanged to an
+  output topic (consume → produce, manual commits) — the floor any Kafka service pays;
+- **daemon**: the real `AlertService` (parse, classify, dedupe, decide, priority, cache
+  lookup, record build, publish, out-of-order commit tracking) with the hazard cache
+  pre-filled on its compacted topic, so every alert is a cache hit. Its renderer
+  refuses to render: a render during the benchmark would be a bug and fails the run.
+
+Throughput: N alerts are loaded first, then each relay drains them; the rate is
+(N - 1) / (last - first output timestamp). Latency: alerts produced at a fixed rate,
+each timed from its send to its output arriving at a consumer here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from daemon.broker import EmbeddedBroker
+from daemon.hazard_cache import CachedMedia, CacheVariant, cache_key
+from daemon.health import Health
+from daemon.logging_setup import configure_logging
+from daemon.media_local import LocalDirectoryStore
+from daemon.metrics import create_metrics
+from daemon.render_workers import RenderWorkers
+from daemon.service import AlertService
+from daemon.settings import Settings
+from pipeline.interface import RenderError, RenderRequest, RenderResult
+
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+HAZARD = "flood"
+PROFILE = "bench"
+# Same long-poll bound as the daemon's consumer (daemon/consumer.py), so neither side
+# of the comparison waits on the broker's default 500 ms fetch wait.
+FETCH_MAX_WAIT_MS = 20
+
+
+class RelayBenchError(RuntimeError):
+    """The benchmark could not run as designed (a render happened, outputs missing...)."""
+
+
+class RefusingRenderer:
+    """The daemon's renderer during the benchmark: every alert must be a cache hit."""
+
+    @property
+    def profile(self) -> str:
+        """Part of the cache key the benchmark pre-fills."""
+        return PROFILE
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    def render(self, request: RenderRequest) -> RenderResult:
+        """Refuse: a render means the cache-hit path was not what got measured."""
+        raise RenderError("bench-render-refused", f"unexpected render of {request.hazard}")
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    """Numbers of one run."""
+
+    messages: int
+    bare_per_s: float
+    daemon_per_s: float
+    ratio: float
+    rate_per_s: float
+    latency_alerts: int
+    daemon_p50_ms: float
+    daemon_p99_ms: float
+    bare_p50_ms: float
+    bare_p99_ms: float
+    ratio_target_met: bool
+    p99_target_met: bool
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Sizes, rate, and an optional external broker."""
+    parser.add_argument("--messages", type=int, default=3000, help="alerts for throughput")
+    parser.add_argument("--rate", type=float, default=500.0, help="offered alerts/s for latency")
+    parser.add_argument("--seconds", type=float, default=6.0, help="latency phase duration")
+    parser.add_argument("--bootstrap", help="use this broker instead of an embedded one")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--log-level", default="WARNING", help="daemon log level (WARNING)")
+
+
+def cap_alert(identifier: str, sent: datetime) -> bytes:
+    """A small CAP 1.2 flood warning (the cache-hit path's typical input)."""
+    stamp = sent.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    expires = (sent + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">'
+        f"<identifier>{identifier}</identifier><sender>bench@cinealert.example</sender>"
+        f"<sent>{stamp}</sent><status>Actual</status><msgType>Alert</msgType>"
+        "<scope>Public</scope><info><language>en-US</language><category>Met</category>"
+        "<event>Flood Warning</event><urgency>Expected</urgency><severity>Severe</severity>"
+        f"<certainty>Likely</certainty><expires>{expires}</expires>"
+        "<headline>Flood Warning for Bench County</headline>"
+        "<area><areaDesc>Bench County</areaDesc></area></info></alert>"
+    ).encode()
+
+
+async def create_topics(bootstrap: str, names: list[str], compacted: set[str]) -> None:
+    """Create the run's topics (one partition each: one consumer per relay)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [
+                NewTopic(
+                    n, 1, 1, topic_configs={"cleanup.policy": "compact"} if n in compacted else {}
+                )
+                for n in names
+            ]
+        )
+    finally:
+        await admin.close()
+
+
+async def produce(bootstrap: str, topic: str, items: list[tuple[bytes, bytes]]) -> None:
+    """Produce (key, value) pairs and wait for every ack."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, key=k) for k, v in items]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def bare_relay(bootstrap: str, source: str, target: str, stop: asyncio.Event) -> None:
+    """Consume ``source`` in a group, produce each message to ``target``, commit per batch."""
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-bare-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+    await consumer.start()
+    await producer.start()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=100, max_records=500)
+            futures = [
+                await producer.send(target, value=m.value, key=m.key)
+                for messages in batches.values()
+                for m in messages
+            ]
+            if futures:
+                await asyncio.gather(*futures)
+                await consumer.commit()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+class Collector:
+    """Reads an output topic from the start and notes when each key arrived."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.arrivals: dict[bytes, float] = {}
+        self.timestamps_ms: list[int] = []
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        )
+
+    async def run(self) -> None:
+        """Collect forever (cancel to stop)."""
+        await self._consumer.start()
+        try:
+            while True:
+                batches = await self._consumer.getmany(timeout_ms=20)
+                now = time.time()
+                for messages in batches.values():
+                    for message in messages:
+                        if message.key is not None:
+                            self.arrivals[message.key] = now
+                        self.timestamps_ms.append(message.timestamp)
+        finally:
+            await self._consumer.stop()
+
+    async def wait_for(self, count: int, timeout_s: float) -> None:
+        """Until ``count`` outputs arrived; raises RelayBenchError after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.timestamps_ms) < count:
+            if time.monotonic() > deadline:
+                raise RelayBenchError(f"only {len(self.timestamps_ms)}/{count} outputs arrived")
+            await asyncio.sleep(0.05)
+
+
+async def offered_load(
+    bootstrap: str, topic: str, rate: float, seconds: float, prefix: str
+) -> dict[bytes, float]:
+    """Produce alerts at ``rate`` per second for ``seconds``; returns key -> send time."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    sent: dict[bytes, float] = {}
+    try:
+        total = int(rate * seconds)
+        start = time.monotonic()
+        now = datetime.now(UTC)
+        for index in range(total):
+            due = start + index / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            key = f"{prefix}-{index}".encode()
+            sent[key] = time.time()
+            await producer.send(topic, value=cap_alert(key.decode(), now), key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+def throughput(timestamps_ms: list[int], count: int) -> float:
+    """Messages per second between the first and the last output of ``count``."""
+    stamps = sorted(timestamps_ms[:count])
+    span_s = (stamps[-1] - stamps[0]) / 1000
+    if span_s <= 0:
+        raise RelayBenchError(f"outputs span {span_s}s: too few messages to time")
+    return (count - 1) / span_s
+
+
+def latencies_ms(sent: dict[bytes, float], arrivals: dict[bytes, float]) -> list[float]:
+    """Send-to-arrival times of every key sent; raises if one never arrived."""
+    missing = [key for key in sent if key not in arrivals]
+    if missing:
+        raise RelayBenchError(f"{len(missing)} alerts had no output, e.g. {missing[0]!r}")
+    return sorted((arrivals[key] - sent[key]) * 1000 for key in sent)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile of sorted ``values``."""
+    index = min(len(values) - 1, max(0, round(share * len(values)) - 1))
+    return values[index]
+
+
+async def measure(
+    bootstrap: str,
+    source: str,
+    target: str,
+    relay: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+    *,
+    args: argparse.Namespace,
+    prefix: str,
+) -> tuple[float, list[float]]:
+    """Start ``relay``, time it draining the preloaded alerts, then under offered load."""
+    collector = Collector(bootstrap, target)
+    stop = asyncio.Event()
+    collecting = asyncio.create_task(collector.run())
+    relaying = asyncio.create_task(relay(stop))
+    try:
+        await collector.wait_for(args.messages, 300)
+        rate = throughput(collector.timestamps_ms, args.messages)
+        sent = await offered_load(bootstrap, source, args.rate, args.seconds, prefix)
+        await collector.wait_for(args.messages + len(sent), 120)
+    finally:
+        stop.set()
+        await asyncio.wait_for(relaying, 60)
+        collecting.cancel()
+        await asyncio.gather(collecting, return_exceptions=True)
+    return rate, latencies_ms(sent, collector.arrivals)
+
+
+async def run_relays(bootstrap: str, args: argparse.Namespace) -> RelayResult:
+    """The whole benchmark on ``bootstrap``: bare relay first, then the daemon, same load."""
+    run_id = uuid.uuid4().hex[:8]
+    names = {n: f"bench-{n}-{run_id}" for n in ("bare-in", "bare-out", "in", "out", "dlq", "cache")}
+    await create_topics(bootstrap, list(names.values()), {names["cache"]})
+    now = datetime.now(UTC)
+    items = [(f"t-{i}".encode(), cap_alert(f"t-{i}", now)) for i in range(args.messages)]
+    await produce(bootstrap, names["bare-in"], items)
+    await produce(bootstrap, names["in"], items)
+    await seed_cache(bootstrap, names["cache"])
+
+    async def bare(stop: asyncio.Event) -> None:
+        await bare_relay(bootstrap, names["bare-in"], names["bare-out"], stop)
+
+    bare_rate, bare_lat = await measure(
+        bootstrap, names["bare-in"], names["bare-out"], bare, args=args, prefix="b"
+    )
+    with tempfile.TemporaryDirectory() as media_dir:
+        settings = Settings(
+            bootstrap_servers=bootstrap,
+            group_id=f"bench-daemon-{run_id}",
+            input_topic=names["in"],
+            output_topic=names["out"],
+            dlq_topic=names["dlq"],
+            cache_topic=names["cache"],
+            create_topics=False,
+            http_port=0,
+            media_dir=Path(media_dir),
+        )
+        metrics = create_metrics()
+        service = AlertService(
+            settings,
+            RenderWorkers([RefusingRenderer()], settings.render_deadline_s),
+            LocalDirectoryStore(settings.media_dir, settings.resolved_media_base_url),
+            metrics,
+            Health(metrics=metrics),
+        )
+        daemon_rate, daemon_lat = await measure(
+            bootstrap, names["in"], names["out"], service.run, args=args, prefix="d"
+        )
+    cached = metrics.records_published.labels(status="cached")._value.get()
+    if cached != args.messages + len(daemon_lat):
+        raise RelayBenchError(f"{cached} cache hits for {args.messages + len(daemon_lat)} alerts")
+    ratio = daemon_rate / bare_rate
+    p99 = percentile(daemon_lat, 0.99)
+    return RelayResult(
+        messages=args.messages,
+        bare_per_s=round(bare_rate, 1),
+        daemon_per_s=round(daemon_rate, 1),
+        ratio=round(ratio, 3),
+        rate_per_s=args.rate,
+        latency_alerts=len(daemon_lat),
+        daemon_p50_ms=round(percentile(daemon_lat, 0.5), 2),
+        daemon_p99_ms=round(p99, 2),
+        bare_p50_ms=round(percentile(bare_lat, 0.5), 2),
+        bare_p99_ms=round(percentile(bare_lat, 0.99), 2),
+        ratio_target_met=ratio >= TARGET_RATIO,
+        p99_target_met=p99 <= TARGET_P99_MS,
+    )
+
+
+async def seed_cache(bootstrap: str, topic: str) -> None:
+    """Put one variant for the benchmark's hazard on the cache topic (as a render would)."""
+    now = time.time()
+    variant = CacheVariant(
+        cache_key=cache_key(HAZARD, "cinemagraph", PROFILE),
+        slot=0,
+        media=(CachedMedia("http://bench/m.gif", "gif", 64, 64, 8, 8.0, 1000, "0" * 64),),
+        poster_url="http://bench/p.png",
+        alt_text="flood water rising",
+        prompt="a flooded street, no people",
+        clip_score=25.0,
+        models={"t2i": "bench"},
+        created_at=now,
+        expires_at=now + 3600,
+    )
+    await produce(bootstrap, topic, [(variant.message_key.encode(), variant.to_json())])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run against ``--bootstrap`` or a fresh embedded broker; exit 0 when targets are met."""
+    if args.messages < 2 or args.rate <= 0 or args.seconds <= 0:
+        print(
+            "cinealert bench relay: need --messages >= 2, --rate > 0, --seconds > 0",
+            file=sys.stderr,
+        )
+        return 2
+    # A log line per record is the operator's choice (INFO); the benchmark measures the
+    # relay itself, so it logs warnings only (docs/BENCHMARKS.md says so).
+    configure_logging(args.log_level, "console")
+    result = _with_broker(args.bootstrap, lambda bootstrap: run_relays(bootstrap, args))
+    if args.json:
+        print(json.dumps(asdict(result), indent=2))
+    else:
+        print(f"throughput ({result.messages} alerts, cache hits):")
+        print(f"  bare aiokafka relay  {result.bare_per_s:10.1f} msg/s")
+        print(f"  daemon               {result.daemon_per_s:10.1f} alerts/s")
+        print(f"  ratio                {result.ratio:10.3f}  (target >= {TARGET_RATIO})")
+        print(f"latency at {result.rate_per_s:.0f} alerts/s ({result.latency_alerts} alerts):")
+        print(
+            f"  daemon p50 / p99     {result.daemon_p50_ms:7.2f} / {result.daemon_p99_ms:.2f} ms"
+            f"  (target p99 <= {TARGET_P99_MS} ms)"
+        )
+        print(f"  bare   p50 / p99     {result.bare_p50_ms:7.2f} / {result.bare_p99_ms:.2f} ms")
+    return 0 if result.ratio_target_met and result.p99_target_met else 1
+
+
+def _with_broker(
+    bootstrap: str | None, work: Callable[[str], Coroutine[Any, Any, RelayResult]]
+) -> RelayResult:
+    if bootstrap is not None:
+        return asyncio.run(work(bootstrap))
+    broker = EmbeddedBroker()
+    broker.start()
+    try:
+        return asyncio.run(work(broker.bootstrap))
+    finally:
+        broker.close()
