@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -145,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         _print_results(board, settings)
+        records_path = _write_records(board, work_dir / "records.jsonl")
+        say(f"the records, one JSON object per line: {records_path}")
         if not board.complete:
             missing = ", ".join(alert.key[1] for alert in board.missing())
             say(
@@ -261,6 +264,13 @@ def _print_results(board: ResultBoard, settings: Settings) -> None:
         )
     else:
         say(f"media are stored in s3://{settings.s3_bucket}/{settings.s3_prefix} (URLs above)")
+
+
+def _write_records(board: ResultBoard, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(record, ensure_ascii=False) for _alert, record in board.ordered() if record]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
 
 
 def _serve_until_interrupted(daemon: DaemonProcess, settings: Settings) -> None:
