@@ -147,11 +147,16 @@ class AlertService:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set, then drain within ``shutdown_grace_s`` and return."""
         warm = asyncio.create_task(self._warm_up(), name="renderer-warm-up")
+
+        def stop_if_warm_up_failed(task: asyncio.Task[None]) -> None:
+            # Without a renderer no miss can ever be served: stop rather than limp on.
+            if not task.cancelled() and task.exception() is not None:
+                stop.set()
+
+        warm.add_done_callback(stop_if_warm_up_failed)
         delay = INITIAL_BACKOFF_S
         try:
             while not stop.is_set():
-                if warm.done() and warm.exception() is not None:
-                    raise RendererWarmUpError(str(warm.exception())) from warm.exception()
                 try:
                     await self._session(stop)
                     delay = INITIAL_BACKOFF_S
@@ -166,9 +171,11 @@ class AlertService:
         finally:
             if not warm.done():
                 warm.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await warm
+            await asyncio.gather(warm, return_exceptions=True)
             self.health.set_broker_connected(False)
+        if not warm.cancelled() and warm.exception() is not None:
+            failure = warm.exception()
+            raise RendererWarmUpError(f"renderer warm-up failed: {failure!r}") from failure
 
     async def _warm_up(self) -> None:
         started = self._clock()

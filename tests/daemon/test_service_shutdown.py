@@ -7,9 +7,15 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from daemon.health import Health
+from daemon.media_local import LocalDirectoryStore
+from daemon.metrics import create_metrics
+from daemon.render_workers import RenderWorkers
+from daemon.service import AlertService, RendererWarmUpError
 from daemon.settings import Settings
 from tests.conftest import TopicNames
 from tests.support.cap_alerts import cap_alert
@@ -60,3 +66,22 @@ async def test_render_past_the_grace_is_abandoned_and_not_committed(
     finally:
         gate.set()
         await asyncio.sleep(0.05)
+
+
+async def test_renderer_that_cannot_warm_up_stops_the_service_with_a_clear_error(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path)
+    metrics = create_metrics()
+    health = Health(metrics=metrics)
+    broken = FakeRenderer(warm_up_error=FileNotFoundError("weights/t2i missing"))
+    service = AlertService(
+        settings,
+        RenderWorkers([broken], settings.render_deadline_s),
+        LocalDirectoryStore(settings.media_dir, settings.resolved_media_base_url),
+        metrics,
+        health,
+    )
+    with pytest.raises(RendererWarmUpError, match="weights/t2i missing"):
+        await asyncio.wait_for(service.run(asyncio.Event()), timeout=60)
+    assert not health.readiness().ready

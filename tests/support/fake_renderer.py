@@ -38,6 +38,7 @@ class FakeRenderer:
         fail_hazards: Iterable[str] = (),
         gate: threading.Event | None = None,
         profile: str = "tiny",
+        warm_up_error: Exception | None = None,
     ) -> None:
         self.delay_s = delay_s
         self.fail_hazards = frozenset(fail_hazards)
@@ -45,6 +46,7 @@ class FakeRenderer:
         self._profile = profile
         self.requests: list[RenderRequest] = []
         self.warmed = False
+        self.warm_up_error = warm_up_error
         self._lock = threading.Lock()
 
     @property
@@ -52,6 +54,8 @@ class FakeRenderer:
         return self._profile
 
     def warm_up(self) -> None:
+        if self.warm_up_error is not None:
+            raise self.warm_up_error
         self.warmed = True
 
     def render(self, request: RenderRequest) -> RenderResult:
