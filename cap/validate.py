@@ -209,6 +209,18 @@ def _polygon_points(text: str, location: str, warnings: list[Issue]) -> tuple[Po
 def _points_in_range(
     lats: list[float], lons: list[float], text: str, location: str
 ) -> tuple[Point, ...]:
+    # Bulk check first (min/max run in C): polygons hold hundreds of points and are nearly
+    # always in range. The numbers come from digits, signs and dots only, so none is NaN
+    # (which min/max would skip); the loop below names the first bad point when one fails.
+    in_range = (
+        lats
+        and min(lats) >= -90.0
+        and max(lats) <= 90.0
+        and min(lons) >= -180.0
+        and max(lons) <= 180.0
+    )
+    if in_range:
+        return tuple(map(Point, lats, lons))
     for lat, lon in zip(lats, lons, strict=True):
         if not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0:
             bad = f"latitude {lat!r}" if not -90.0 <= lat <= 90.0 else f"longitude {lon!r}"
