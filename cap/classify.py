@@ -76,8 +76,10 @@ class _Matcher:
         self.categories = {spec.name: frozenset(spec.categories) for spec in taxonomy.hazards}
         self.codes: dict[str, _Entry] = {}
         self.phrases: dict[tuple[str, ...], _Entry] = {}
-        self.prefixes: list[tuple[str, _Entry]] = []
-        self.suffixes: list[tuple[str, _Entry]] = []
+        # Wildcard stems by stem, with the distinct stem lengths: a token is looked up by its
+        # start/end of each length instead of being compared with every stem.
+        self.prefixes: dict[str, list[_Entry]] = {}
+        self.suffixes: dict[str, list[_Entry]] = {}
         self.substrings: list[tuple[str, _Entry]] = []
         for spec in taxonomy.hazards:
             for code in spec.event_codes:
@@ -87,6 +89,8 @@ class _Matcher:
                 for raw in entries:
                     self._add_word(spec.name, language, raw)
         self.max_phrase = max((len(phrase) for phrase in self.phrases), default=0)
+        self.prefix_lengths = sorted({len(stem) for stem in self.prefixes})
+        self.suffix_lengths = sorted({len(stem) for stem in self.suffixes})
 
     def _add_word(self, hazard: str, language: str, raw: str) -> None:
         core = normalize_text(raw.strip(WILDCARD))
@@ -99,7 +103,7 @@ class _Matcher:
             if len(tokens) != 1:
                 raise TaxonomyError(f"wildcard word {raw!r} of {hazard!r} must be a single word")
             target = self.suffixes if raw.startswith(WILDCARD) else self.prefixes
-            target.append((tokens[0], entry))
+            target.setdefault(tokens[0], []).append(entry)
             return
         self.phrases.setdefault(tokens, entry)
 
@@ -125,11 +129,12 @@ class _Matcher:
                 if entry is not None:
                     found.append(self._match(entry, info, tier, start))
             token = tokens[start]
-            for stem, entry in self.prefixes:
-                if token.startswith(stem):
+            # A slice shorter than the stem length never equals a stem of that length.
+            for length in self.prefix_lengths:
+                for entry in self.prefixes.get(token[:length], ()):
                     found.append(self._match(entry, info, tier, start))
-            for stem, entry in self.suffixes:
-                if token.endswith(stem):
+            for length in self.suffix_lengths:
+                for entry in self.suffixes.get(token[-length:], ()):
                     found.append(self._match(entry, info, tier, start))
         if is_cjk(normalized):
             for core, entry in self.substrings:
