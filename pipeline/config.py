@@ -57,7 +57,7 @@ class PipelineConfig:
     inbetweens: int = 3
     frames: int = 16
     fps: float = 8.0
-    prompt_max_new_tokens: int = 48
+    prompt_max_new_tokens: int | None = None  # None = the profile's default (16 tiny, 77 full)
     prompt_sampling: bool = False  # False = greedy decoding; True = seeded sampling
     use_prompt_template: bool = False
     seed: int = 0
@@ -88,6 +88,8 @@ class PipelineConfig:
             raise PipelineConfigError(
                 "subset_k/variants", (self.subset_k, self.variants), "2 <= subset_k <= variants"
             )
+        if self.prompt_max_new_tokens is not None and self.prompt_max_new_tokens < 1:
+            raise PipelineConfigError("prompt_max_new_tokens", self.prompt_max_new_tokens, ">= 1")
         if self.inbetweens < 0:
             raise PipelineConfigError("inbetweens", self.inbetweens, ">= 0")
         if self.frames < 2:
@@ -113,6 +115,13 @@ class PipelineConfig:
         if self.steps is not None:
             return self.steps
         return 4 if self.profile == "tiny" else 25
+
+    @property
+    def resolved_prompt_tokens(self) -> int:
+        """Most tokens the metadata LLM may write (the t2i prompt holds 77 anyway)."""
+        if self.prompt_max_new_tokens is not None:
+            return self.prompt_max_new_tokens
+        return 16 if self.profile == "tiny" else 77
 
     @property
     def resolved_inpaint_steps(self) -> int:

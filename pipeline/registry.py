@@ -80,7 +80,9 @@ def _parameter_count(models: ModelSet, role: str, module: torch.nn.Module) -> in
 def place(models: ModelSet, device: torch.device, dtype: torch.dtype) -> ModelSet:
     """Move every model to ``device``/``dtype`` in eval mode."""
     for module in _modules_of(models).values():
-        module.to(device=device, dtype=dtype).eval()
+        if next(module.parameters()).dtype != dtype:
+            module.to(dtype=dtype)
+        module.to(device=device).eval()
     for pipe in (models.t2i, models.inpaint):
         # Only cast when the dtype changes: diffusers warns on every cast of a pipeline.
         if pipe.unet.dtype != dtype:

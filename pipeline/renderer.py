@@ -122,7 +122,7 @@ class PipelineRenderer:
                 models.t2i.tokenizer,
                 keywords=hazard.keywords,
                 template=hazard.prompt_template if config.use_prompt_template else None,
-                max_new_tokens=config.prompt_max_new_tokens,
+                max_new_tokens=config.resolved_prompt_tokens,
                 sample=config.prompt_sampling,
                 seed=seed,
             ),
