@@ -29,10 +29,14 @@ _T = TypeVar("_T")
 _SEED_SPACE = 2**31
 
 
+StageCallback = Callable[[str, float], None]
+
+
 @dataclass
 class _Timer:
     """Per-stage wall-clock milliseconds; a failing stage is named in the `RenderError`."""
 
+    on_stage: StageCallback | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def run(self, stage: str, action: Callable[[], _T]) -> _T:
@@ -46,6 +50,8 @@ class _Timer:
             raise RenderError(f"{stage}_failed", f"{type(error).__name__}: {error}") from error
         finally:
             self.timings[stage] = (time.perf_counter() - started) * 1000.0
+            if self.on_stage is not None:
+                self.on_stage(stage, self.timings[stage])
 
 
 def request_seed(config_seed: int, request_seed: int) -> int:
@@ -56,8 +62,15 @@ def request_seed(config_seed: int, request_seed: int) -> int:
 class PipelineRenderer:
     """`pipeline.interface.Renderer` over the models of one `PipelineConfig`."""
 
-    def __init__(self, config: PipelineConfig, models: ModelSet | None = None) -> None:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        models: ModelSet | None = None,
+        on_stage: StageCallback | None = None,
+    ) -> None:
+        """``on_stage(stage, milliseconds)`` is called as each stage ends (progress output)."""
         self.config = config
+        self.on_stage = on_stage
         self._models = models
         self._warm = False
         self._lock = threading.Lock()
@@ -111,7 +124,7 @@ class PipelineRenderer:
         size = config.resolved_image_size
         seed = request_seed(config.seed, request.seed)
         rng = np.random.default_rng([config.seed, request.seed])
-        timer = _Timer()
+        timer = _Timer(self.on_stage)
         started = time.perf_counter()
 
         # 1. Prompt: metadata LLM (or the hazard's template when configured).
