@@ -14,6 +14,7 @@ from tests.support.service_harness import (
     read_records,
     running_service,
     service_settings,
+    wait_until,
 )
 
 
@@ -43,6 +44,17 @@ async def test_each_valid_alert_gets_one_record_with_its_status(
         records = by_identifier(await read_records(kafka_bootstrap, topic_names.output, 6))
         dead = await consume_messages(kafka_bootstrap, topic_names.dlq, 1)
         metrics = running.metrics
+        # the committer updates the lag gauge: everything finished, so it drops to zero
+        await wait_until(
+            lambda: (
+                metrics.registry.get_sample_value(
+                    "cinealert_consumer_lag_messages",
+                    {"topic": topic_names.input, "partition": "0"},
+                )
+                == 0
+            ),
+            what="consumer lag to reach 0",
+        )
 
     assert {key: record["status"] for key, record in records.items()} == {
         "flood-1": "rendered",
@@ -64,8 +76,17 @@ async def test_each_valid_alert_gets_one_record_with_its_status(
     assert headers["cinealert-source-topic"] == topic_names.input.encode()
     assert headers["cinealert-source-offset"] == b"6"
     assert headers["cinealert-error-code"]
-    assert metrics.duplicates._value.get() == 1
-    assert metrics.dlq_published._value.get() == 1
+    sample = metrics.registry.get_sample_value
+    assert sample("cinealert_duplicate_alerts_total") == 1
+    assert sample("cinealert_dlq_messages_total") == 1
+    assert sample("cinealert_messages_consumed_total") == 8
+    assert sample("cinealert_records_total", {"status": "rendered"}) == 2
+    assert sample("cinealert_records_total", {"status": "skipped"}) == 3
+    assert sample("cinealert_alert_to_record_seconds_count", {"status": "expired"}) == 1
+    assert sample("cinealert_stage_duration_seconds_count", {"stage": "render"}) == 2
+    assert sample("cinealert_last_successful_render_timestamp_seconds") > 0
+    assert sample("cinealert_queue_depth", {"band": "critical"}) == 0
+    assert sample("cinealert_renderer_ready") == 1
 
 
 async def test_second_alert_of_a_hazard_is_a_cache_hit(
@@ -78,7 +99,7 @@ async def test_second_alert_of_a_hazard_is_a_cache_hit(
         first = await read_records(kafka_bootstrap, topic_names.output, 1)
         await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("b", "flood")])
         both = by_identifier(await read_records(kafka_bootstrap, topic_names.output, 2))
-        hits = running.metrics.cache_hits._value.get()
+        hits = running.metrics.registry.get_sample_value("cinealert_cache_hits_total")
     assert first[0]["status"] == "rendered"
     assert both["b"]["status"] == "cached"
     assert both["b"]["media"] == both["a"]["media"]

@@ -52,7 +52,7 @@ async def test_storm_night_gives_each_valid_alert_one_record_and_dlqs_the_rest(
         sent = await produce_messages(kafka_bootstrap, topic_names.input, messages)
         records = await read_records(kafka_bootstrap, topic_names.output, len(wanted), 60)
         letters = await consume_messages(kafka_bootstrap, topic_names.dlq, len(dead), 30)
-        duplicates = running.metrics.duplicates._value.get()
+        duplicates = running.metrics.registry.get_sample_value("cinealert_duplicate_alerts_total")
     # Exactly one record per valid alert: the (sender, identifier) pairs match one to one.
     got = sorted((r["alert"]["sender"], r["alert"]["identifier"]) for r in records)
     assert got == sorted((e["sender"], e["identifier"]) for e in wanted)
