@@ -98,8 +98,12 @@ def _tag_names(namespace: str, known: frozenset[str]) -> dict[str, str]:
     return {"{" + namespace + "}" + name: name for name in known}
 
 
-# Children read as elements (they have children of their own); all others are read as text.
-_STRUCTURED = frozenset(["info", "eventCode", "parameter", "resource", "area", "geocode"])
+# Children read as elements (they have children of their own, or, for <derefUri>, text
+# that is never read: only its presence is recorded, and it holds whole base64-encoded
+# media files); all others are read as text.
+_STRUCTURED = frozenset(
+    ["info", "eventCode", "parameter", "resource", "area", "geocode", "derefUri"]
+)
 
 
 class _Element:
