@@ -159,8 +159,11 @@ def _check_tree(root: etree._Element, limits: XmlLimits, scanned: bytes) -> None
             f"elements nest deeper than the limit of {limits.max_depth} levels",
             f"depth {limits.max_depth + 1}",
         )
-    # Every element starts with '<', so counting them is needed only above that bound.
-    count = scanned.count(b"<")
+    # Each element takes at least four bytes of markup of its own ("<a/>") and starts with
+    # '<', so the elements are counted only when both cheap bounds allow too many.
+    count = 0
+    if len(scanned) // 4 > limits.max_elements:
+        count = scanned.count(b"<")
     if count > limits.max_elements:
         count = int(root.xpath("count(//*)"))
     if count > limits.max_elements:
