@@ -173,3 +173,23 @@ async def test_broker_restart_mid_run_reconnects_and_goes_on(
     records = await consume_messages(bootstrap, topic_names.output, 1, timeout_s=60)
     assert decode_record(records[0])["alert"]["identifier"] == "after"
     assert process.terminate() == 0
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ({"CINEALERT_QUEUE_MAXX": "5"}, 2, "CINEALERT_QUEUE_MAXX"),
+        ({"CINEALERT_RENDERER": "tests.support.no_such_module:build"}, 1, "no_such_module"),
+    ],
+)
+async def test_bad_configuration_fails_at_start_with_a_clear_message(
+    topic_names: TopicNames,
+    tmp_path: Path,
+    daemons: list[DaemonProcess],
+    case: tuple[dict[str, str], int, str],
+) -> None:
+    extra, status, message = case
+    env = daemon_env("127.0.0.1:1", topic_names, tmp_path / "m", **extra)
+    process = launch(env, tmp_path / "d.log", daemons)
+    assert await asyncio.to_thread(process.wait_exit, 60) == status
+    assert message in process.log_tail()

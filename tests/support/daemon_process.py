@@ -104,6 +104,17 @@ class DaemonProcess:
                 ) from error
         return process.returncode
 
+    def wait_exit(self, timeout_s: float) -> int:
+        """Wait for the process to exit on its own; returns its exit status."""
+        if self._process is None:
+            raise DaemonProcessError("daemon was never started")
+        try:
+            return self._process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired as error:
+            raise DaemonProcessError(
+                f"daemon still running after {timeout_s}s:\n{self.log_tail()}"
+            ) from error
+
     def log_tail(self, lines: int = 60) -> str:
         """The last lines of the daemon's log."""
         if not self.log_path.exists():
