@@ -203,7 +203,7 @@ class _AlertReader:
         self.namespace = namespace
         self.version = CAP_NAMESPACES[namespace]
         self.prefix = "{" + namespace + "}"
-        self._areas_seen: dict[bytes, Area] = {}
+        self._areas_seen: dict[str, Area] = {}
         self.path = path
         self.warnings: list[Issue] = []
 
@@ -423,7 +423,9 @@ class _AlertReader:
         # Multilingual alerts repeat every area in each <info> (a DWD alert: 8 x 169), and
         # areas are immutable, so identical area elements are read once per alert. Their
         # warnings, if any, are reported once, at the first occurrence.
-        key = etree.tostring(element, with_tail=False)
+        # Serialised to str: lossless like bytes, and faster, since the default ASCII output
+        # writes every non-ASCII character (German area names) as a character reference.
+        key = etree.tostring(element, encoding="unicode", with_tail=False)
         known = self._areas_seen.get(key)
         if known is None:
             known = self._read_area(element, path)
