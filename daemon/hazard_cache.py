@@ -49,6 +49,9 @@ class CachedMedia:
     fps: float
     bytes: int
     sha256: str
+    # Object key in the media store: URLs are minted from it at publish time, because a
+    # presigned URL stored with a 24 h cache entry would expire after an hour.
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class CacheVariant:
     created_at: float
     expires_at: float
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    poster_key: str | None = None  # see CachedMedia.key
 
     @property
     def message_key(self) -> str:
@@ -153,6 +157,7 @@ class HazardCache:
         clip_score: float,
         models: Mapping[str, str],
         timings_ms: Mapping[str, float],
+        poster_key: str | None = None,
     ) -> CacheVariant:
         """A new variant for the next free slot of ``key``, expiring after the TTL."""
         now = self._clock()
@@ -168,6 +173,7 @@ class HazardCache:
             created_at=now,
             expires_at=now + self.ttl_s,
             timings_ms=dict(timings_ms),
+            poster_key=poster_key,
         )
 
 

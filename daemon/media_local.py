@@ -62,11 +62,15 @@ class LocalDirectoryStore:
             self.files_written += 1
         return StoredObject(
             key=name.file_name,
-            url=f"{self.base_url}/{name.file_name}",
+            url=self.url_for(name.file_name),
             sha256=name.sha256,
             size=name.size,
             content_type=MEDIA_TYPES[extension],
         )
+
+    def url_for(self, key: str) -> str:
+        """The URL of a stored file name (local URLs never expire)."""
+        return f"{self.base_url}/{key}"
 
     async def close(self) -> None:
         """Nothing to release: every write opens and closes its own file."""

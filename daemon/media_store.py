@@ -24,6 +24,10 @@ class MediaStore(Protocol):
         """Store ``data`` (idempotent: the same bytes give the same key and URL)."""
         ...
 
+    def url_for(self, key: str) -> str:
+        """A URL for a stored ``key`` valid from now (presigned URLs are signed afresh)."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...

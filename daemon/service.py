@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -387,7 +387,7 @@ class AlertService:
             variant = self.cache.lookup(key)
             if variant is not None:
                 self.metrics.cache_hits.inc()
-                await self._publish_record(work, "cached", outcome=_outcome(variant))
+                await self._publish_record(work, "cached", outcome=self._outcome(variant))
                 return
             self.metrics.cache_misses.inc()
             score = work.priority.score if work.priority else 0.0
@@ -430,7 +430,7 @@ class AlertService:
             variant = self.cache.lookup(entry.cache_key)
             if variant is not None:
                 self.metrics.cache_hits.inc()
-                await self._publish_record(work, "cached", outcome=_outcome(variant))
+                await self._publish_record(work, "cached", outcome=self._outcome(variant))
                 return
             try:
                 flight = await self._flight.run(
@@ -444,7 +444,7 @@ class AlertService:
                 log.warning("media_store_failed", error=str(error))
                 await self._publish_record(work, "failed", reason=REASON_MEDIA_STORE)
                 return
-            outcome = _outcome(flight.value)
+            outcome = self._outcome(flight.value)
             status = "rendered" if flight.leader else "cached"
             await self._publish_record(
                 work, status, outcome=outcome, timings={"queue_wait": waited * 1000}
@@ -489,6 +489,7 @@ class AlertService:
             key,
             media=tuple(media),
             poster_url=poster.url,
+            poster_key=poster.key,
             alt_text=result.alt_text,
             prompt=result.prompt,
             clip_score=result.clip_score,
@@ -517,6 +518,28 @@ class AlertService:
             fps=file.fps,
             bytes=stored.size,
             sha256=stored.sha256,
+            key=stored.key,
+        )
+
+    def _outcome(self, variant: CacheVariant) -> RenderOutcome:
+        """The variant with URLs minted now: a cache entry outlives a presigned URL."""
+        media = tuple(
+            replace(item, url=self.media_store.url_for(item.key)) if item.key else item
+            for item in variant.media
+        )
+        poster_url = (
+            self.media_store.url_for(variant.poster_key)
+            if variant.poster_key
+            else variant.poster_url
+        )
+        return RenderOutcome(
+            media=media,
+            poster_url=poster_url,
+            alt_text=variant.alt_text,
+            prompt=variant.prompt,
+            clip_score=variant.clip_score,
+            models=variant.models,
+            timings_ms=variant.timings_ms,
         )
 
     # publishing and committing ------------------------------------------------
@@ -665,15 +688,3 @@ def _priority(alert: Alert, now: datetime) -> Priority | None:
     except PriorityError as error:
         log.warning("priority_unavailable", error=str(error))
         return None
-
-
-def _outcome(variant: CacheVariant) -> RenderOutcome:
-    return RenderOutcome(
-        media=variant.media,
-        poster_url=variant.poster_url,
-        alt_text=variant.alt_text,
-        prompt=variant.prompt,
-        clip_score=variant.clip_score,
-        models=variant.models,
-        timings_ms=variant.timings_ms,
-    )
