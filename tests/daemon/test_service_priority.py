@@ -147,3 +147,32 @@ async def test_failed_and_timed_out_renders_give_failed_records_and_work_goes_on
     assert records["broken"]["status"] == "failed"
     assert records["broken"]["reason"] == "fake-failure"
     assert records["fine"]["status"] == "rendered"
+
+
+async def test_full_queue_pauses_fetching_and_resumes_when_it_drains(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    gate = threading.Event()
+    renderer = FakeRenderer(gate=gate)
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, queue_max=3)
+    async with running_service(settings, renderer) as running:
+        service = running.service
+        await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("busy", "heat")])
+        await wait_until(lambda: len(renderer.requests) == 1, what="first render to start")
+        await produce_messages(
+            kafka_bootstrap,
+            topic_names.input,
+            [cap_alert(f"flood-{index}", "flood") for index in range(6)],
+        )
+        await wait_until(
+            lambda: service._consumer is not None and service._consumer.paused,
+            what="fetching to pause",
+        )
+        assert len(service.queue) >= settings.queue_max
+        gate.set()
+        records = await read_records(kafka_bootstrap, topic_names.output, 7)
+        await wait_until(
+            lambda: service._consumer is not None and not service._consumer.paused,
+            what="fetching to resume",
+        )
+    assert sorted(r["status"] for r in records).count("cached") == 5
