@@ -52,9 +52,8 @@ def load_plugin(spec: str) -> Any:
 
 def build_renderers(settings: Settings) -> list[Renderer]:
     """The renderers for the worker pool (not yet warm)."""
-    plugin_spec: str | None = getattr(settings, "renderer", None)
-    if plugin_spec:
-        renderer: Renderer = load_plugin(plugin_spec)(settings)
+    if settings.renderer:
+        renderer: Renderer = load_plugin(settings.renderer)(settings)
         return [renderer]
     try:
         configs = [
