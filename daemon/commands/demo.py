@@ -46,6 +46,7 @@ DEFAULT_HTTP_PORT = 8080
 EXIT_INCOMPLETE = 1
 EXIT_SETUP = 2
 EXIT_INTERRUPTED = 130
+REPLAY_REPORT_EVERY = 5
 
 
 def bundled_stream() -> Path:
@@ -205,9 +206,12 @@ def _port_is_free(port: int) -> bool:
 
 
 def _report_warm_up(waited: float, probe: ReadinessProbe) -> None:
-    checks = ", ".join(f"{name}={'yes' if ok else 'no'}" for name, ok in probe.checks.items())
-    detail = checks or probe.problem
-    say(f"  waiting for the daemon ({waited:.0f}s): warming up models; {detail}")
+    if probe.checks:
+        checks = ", ".join(f"{name}={'yes' if ok else 'no'}" for name, ok in probe.checks.items())
+        say(f"  waiting for the daemon ({waited:.0f}s): warming up the models; {checks}")
+    else:
+        # Before its HTTP server is up the daemon is importing the pipeline (torch).
+        say(f"  waiting for the daemon ({waited:.0f}s): starting up ({probe.problem})")
 
 
 def _prepare(messages: list[StreamMessage]) -> tuple[list[StreamMessage], ExpectedResults]:
@@ -233,7 +237,8 @@ async def replay_and_collect(
     async with RecordCollector(settings, board, report) as collector:
 
         def replayed(done: int, of: int) -> None:
-            report(f"  replayed {done}/{of}")
+            if done % REPLAY_REPORT_EVERY == 0 or done == of:
+                report(f"  replayed {done}/{of} messages")
 
         options = producer_kwargs(settings)
         replay = asyncio.create_task(
