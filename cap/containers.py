@@ -74,7 +74,8 @@ def _atom_layout(root: etree._Element) -> Layout:
     alerts = _cap_alerts_within(root)
     links: list[str] = []
     for entry in entries:
-        if _cap_alerts_within(entry):
+        # Without any alert in the feed no entry can hold one: skip the per-entry search.
+        if alerts and _cap_alerts_within(entry):
             continue
         links.extend(
             href for link in entry.iter(_ATOM_LINK) if (href := (link.get("href") or "").strip())
@@ -89,7 +90,7 @@ def _rss_layout(root: etree._Element) -> Layout:
     alerts = _cap_alerts_within(root)
     links: list[str] = []
     for item in items:
-        if _cap_alerts_within(item):
+        if alerts and _cap_alerts_within(item):
             continue
         links.extend(text for link in item.iter("link") if (text := (link.text or "").strip()))
     if alerts:
