@@ -88,7 +88,13 @@ class _Matcher:
             for language, entries in spec.words.items():
                 for raw in entries:
                     self._add_word(spec.name, language, raw)
-        self.max_phrase = max((len(phrase) for phrase in self.phrases), default=0)
+        # Longest phrase starting with each word: most words of an alert start none, and
+        # are then not looked up as the start of a phrase at all.
+        self.longest_phrase_from: dict[str, int] = {}
+        for phrase in self.phrases:
+            if phrase:
+                longest = self.longest_phrase_from.get(phrase[0], 0)
+                self.longest_phrase_from[phrase[0]] = max(longest, len(phrase))
         self.prefix_lengths = sorted({len(stem) for stem in self.prefixes})
         self.suffix_lengths = sorted({len(stem) for stem in self.suffixes})
 
@@ -123,12 +129,12 @@ class _Matcher:
         normalized = normalize_text(text)
         found = []
         tokens = tokenize(normalized)
-        for start in range(len(tokens)):
-            for size in range(1, min(self.max_phrase, len(tokens) - start) + 1):
+        for start, token in enumerate(tokens):
+            longest = self.longest_phrase_from.get(token, 0)
+            for size in range(1, min(longest, len(tokens) - start) + 1):
                 entry = self.phrases.get(tokens[start : start + size])
                 if entry is not None:
                     found.append(self._match(entry, info, tier, start))
-            token = tokens[start]
             # A slice shorter than the stem length never equals a stem of that length.
             for length in self.prefix_lengths:
                 for entry in self.prefixes.get(token[:length], ()):
