@@ -123,6 +123,11 @@ class OffsetTracker:
             if state is not None:
                 state.committed = offset
 
+    def last_seen(self, partition: TopicPartition) -> int:
+        """Highest offset tracked for ``partition``; -1 when none (or dropped)."""
+        state = self._partitions.get(partition)
+        return state.last_seen if state is not None else -1
+
     def committed_offsets(self) -> dict[TopicPartition, int]:
         """Last committed position per tracked partition (for the lag gauge)."""
         return {

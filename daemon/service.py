@@ -288,14 +288,19 @@ class AlertService:
             await self._commit_now()
         except KafkaError as error:
             log.warning("commit_on_revoke_failed", error=repr(error))
+        dropped = self._hand_back(partitions)
+        log.info(
+            "partitions_revoked", partitions=sorted(map(str, partitions)), dropped=len(dropped)
+        )
+
+    def _hand_back(self, partitions: set[TopicPartition]) -> list[QueueEntry[QueuedAlert]]:
+        """Forget the queued work and tracking of ``partitions``: it will be read again."""
         dropped = self.queue.drop_partitions(partitions)
         for entry in dropped:
             self.seen.forget(entry.alert_key)
         for partition in partitions:
             self.tracker.drop(partition)
-        log.info(
-            "partitions_revoked", partitions=sorted(map(str, partitions)), dropped=len(dropped)
-        )
+        return dropped
 
     async def partitions_assigned(self, partitions: set[TopicPartition]) -> None:
         """Rebalance: new partitions are tracked as their messages arrive."""
@@ -307,6 +312,17 @@ class AlertService:
         partition = TopicPartition(record.topic, record.partition)
         consumed_at = self._clock()
         self.metrics.alerts_consumed.inc()
+        if record.offset <= self.tracker.last_seen(partition):
+            # The position moved back (offset reset, or a seek by the client after an
+            # error): start the partition over, as after a rebalance, so nothing queued
+            # under the old tracking is committed by its re-read copy.
+            log.warning(
+                "partition_rewound",
+                partition=str(partition),
+                offset=record.offset,
+                last_seen=self.tracker.last_seen(partition),
+            )
+            self._hand_back({partition})
         ticket = self.tracker.begin(partition, record.offset, parts=0)
         source = SourcePosition(record.topic, record.partition, record.offset)
         value: bytes = record.value if record.value is not None else b""

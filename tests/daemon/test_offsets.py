@@ -52,7 +52,9 @@ def test_a_message_with_several_alerts_finishes_when_all_are_done() -> None:
 
 def test_offsets_must_increase() -> None:
     tracker = OffsetTracker()
+    assert tracker.last_seen(P0) == -1
     tracker.begin(P0, 5)
+    assert tracker.last_seen(P0) == 5
     with pytest.raises(OffsetTrackingError, match="offset 5"):
         tracker.begin(P0, 5)
 

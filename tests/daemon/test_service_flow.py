@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aiokafka.structs import TopicPartition
+
 from tests.conftest import TopicNames
 from tests.support.cap_alerts import cap_alert
 from tests.support.fake_renderer import FakeRenderer
@@ -123,3 +125,27 @@ async def test_container_rejects_go_to_the_dlq_one_each(
     assert records[0]["alert"]["identifier"] == "in-list"
     assert dict(dead[0].headers)["cinealert-item-index"] == b"1"
     assert dead[0].value == container
+
+
+async def test_a_rewound_partition_is_read_again_without_second_records(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path)
+    async with running_service(settings, FakeRenderer()) as running:
+        await produce_messages(
+            kafka_bootstrap, topic_names.input, [cap_alert("r-1", "flood"), cap_alert("r-2")]
+        )
+        await read_records(kafka_bootstrap, topic_names.output, 2)
+        consumer = running.service._consumer
+        assert consumer is not None
+        # What an offset reset does: the client's position goes back to the start.
+        consumer._consumer.seek(TopicPartition(topic_names.input, 0), 0)
+        sample = running.metrics.registry.get_sample_value
+        await wait_until(
+            lambda: sample("cinealert_duplicate_alerts_total") == 2, what="re-read as duplicates"
+        )
+        # One partition, handled in order: a second record for r-1 or r-2 would come before
+        # the marker's.
+        await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("r-3")])
+        records = await read_records(kafka_bootstrap, topic_names.output, 3)
+    assert [r["alert"]["identifier"] for r in records] == ["r-1", "r-2", "r-3"]
