@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from daemon.health import Health
 from daemon.http_server import HttpServer
@@ -81,4 +83,21 @@ async def serve(settings: Settings) -> int:
         await http.stop()
         await media_store.close()
     log.info("daemon_stopped")
+    if workers.busy_count():
+        exit_leaving_render_threads(workers.busy_count())
     return 0
+
+
+def exit_leaving_render_threads(count: int) -> NoReturn:
+    """Exit at once while abandoned renders still run in their threads.
+
+    A render past its deadline (or past the shutdown grace) cannot be stopped, and its
+    result is no longer wanted: its alert already has a `failed` record or was left
+    uncommitted for redelivery. Normal interpreter shutdown under a thread still inside
+    torch aborts the process ("terminate called without an active exception", status
+    134), so skip finalisation; everything that matters was flushed and committed.
+    """
+    log.warning("exit_with_render_threads_running", threads=count)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
