@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -17,7 +19,11 @@ from daemon.hazard_cache import (
     cache_key,
 )
 from daemon.single_flight import SingleFlight
+from tests.conftest import TopicNames
+from tests.support.cap_alerts import cap_alert
+from tests.support.fake_renderer import FakeRenderer
 from tests.support.kafka import create_topics, produce_messages
+from tests.support.service_harness import read_records, running_service, service_settings
 
 KEY = cache_key("flood", "cinemagraph", "tiny")
 MEDIA = (CachedMedia("http://m/1.gif", "gif", 16, 16, 3, 4.0, 100, "a" * 64),)
@@ -156,3 +162,29 @@ async def test_single_flight_shares_one_execution_and_its_error() -> None:
     failing = [asyncio.create_task(flight.run("k", broken)) for _ in range(2)]
     results = await asyncio.gather(*failing, return_exceptions=True)
     assert all(isinstance(result, RuntimeError) for result in results)
+
+
+async def test_a_restarted_service_answers_a_known_hazard_from_the_cache_topic(
+    kafka_bootstrap: str,
+    topic_names: TopicNames,
+    tmp_path: Path,
+    unique_topic: Callable[[str], str],
+) -> None:
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path)
+    first = FakeRenderer()
+    async with running_service(settings, first):
+        await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("one", "flood")])
+        await read_records(kafka_bootstrap, topic_names.output, 1)
+    # A new process on a fresh input topic and group (no waiting for the old member's
+    # session to expire); what it shares with the first is only the cache topic.
+    later = replace(
+        settings, input_topic=unique_topic("cap.alerts"), group_id=unique_topic("group")
+    )
+    second = FakeRenderer()
+    async with running_service(later, second):
+        await produce_messages(kafka_bootstrap, later.input_topic, [cap_alert("two", "flood")])
+        records = await read_records(kafka_bootstrap, topic_names.output, 2)
+    assert [r["status"] for r in records] == ["rendered", "cached"]
+    assert records[1]["media"] == records[0]["media"]
+    assert first.hazards_rendered() == ["flood"]
+    assert second.hazards_rendered() == []
