@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -30,6 +31,8 @@ _SEED_SPACE = 2**31
 
 
 StageCallback = Callable[[str, float], None]
+# Wraps each stage (benchmarks use it to measure memory and FLOPs of exactly that stage).
+StageProbe = Callable[[str], AbstractContextManager[object]]
 
 
 @dataclass
@@ -37,12 +40,14 @@ class _Timer:
     """Per-stage wall-clock milliseconds; a failing stage is named in the `RenderError`."""
 
     on_stage: StageCallback | None = None
+    probe: StageProbe | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def run(self, stage: str, action: Callable[[], _T]) -> _T:
         started = time.perf_counter()
         try:
-            return action()
+            with self.probe(stage) if self.probe is not None else nullcontext():
+                return action()
         except RenderError:
             raise
         except Exception as error:
@@ -67,10 +72,13 @@ class PipelineRenderer:
         config: PipelineConfig,
         models: ModelSet | None = None,
         on_stage: StageCallback | None = None,
+        probe: StageProbe | None = None,
     ) -> None:
-        """``on_stage(stage, milliseconds)`` is called as each stage ends (progress output)."""
+        """``on_stage(stage, milliseconds)`` is called as each stage ends (progress output);
+        ``probe(stage)`` is a context manager entered around each stage (benchmarks)."""
         self.config = config
         self.on_stage = on_stage
+        self.probe = probe
         self._models = models
         self._warm = False
         self._lock = threading.Lock()
@@ -124,7 +132,7 @@ class PipelineRenderer:
         size = config.resolved_image_size
         seed = request_seed(config.seed, request.seed)
         rng = np.random.default_rng([config.seed, request.seed])
-        timer = _Timer(self.on_stage)
+        timer = _Timer(self.on_stage, self.probe)
         started = time.perf_counter()
 
         # 1. Prompt: metadata LLM (or the hazard's template when configured).
