@@ -160,13 +160,16 @@ def warm_up(models: ModelSet) -> dict[str, float]:
         timings[role] = (time.perf_counter() - started) * 1000.0
 
     tokenizer = models.llm.tokenizer
+    pad_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )
     timed(
         "llm",
         lambda: models.llm.model.generate(
             **tokenizer("[INST] warm [/INST]", return_tensors="pt").to(models.device),
             max_new_tokens=2,
             do_sample=False,
-            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+            pad_token_id=pad_id,
         ),
     )
     timed(

@@ -19,6 +19,7 @@ from pipeline.registry import (
     load_models,
     resolve_device,
     resolve_dtype,
+    warm_up,
 )
 
 
@@ -31,6 +32,12 @@ def test_tiny_registry_reports_every_role(tiny_models: ModelSet) -> None:
         assert entry.dtype == "float32"
         assert entry.device == "cpu"
         assert entry.name == f"tiny-random/{entry.role}"
+
+
+def test_warm_up_runs_every_loaded_model_once(tiny_models: ModelSet) -> None:
+    timings = warm_up(tiny_models)
+    assert set(timings) == {"llm", "t2i", "inpaint", "clip", "langsam", "depth", "vit"}
+    assert all(value > 0 for value in timings.values())
 
 
 def test_models_are_loaded_once_per_process(
