@@ -83,7 +83,8 @@ REASON_MEDIA_STORE = "media-store-error"
 
 
 class BrokerLostError(RuntimeError):
-    """The broker stopped answering (or lost the input topic) during a session."""
+    """The session cannot go on: the broker stopped answering (or lost the input topic),
+    or a render job died without publishing its record."""
 
 
 class RendererWarmUpError(RuntimeError):
@@ -139,7 +140,8 @@ class AlertService:
         self._processing: set[asyncio.Task[None]] = set()
         self._retries: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self.workers.size)
-        self._broker_lost = asyncio.Event()
+        self._session_over = asyncio.Event()
+        self._session_problem = ""
         self._producer: AIOKafkaProducer | None = None
         self._consumer: InputConsumer | None = None
         self._cache_sync: CacheTopicSync | None = None
@@ -250,8 +252,8 @@ class AlertService:
 
     async def _consume(self, stop: asyncio.Event, consumer: InputConsumer) -> None:
         while not stop.is_set():
-            if self._broker_lost.is_set():
-                raise BrokerLostError("broker stopped answering metadata probes")
+            if self._session_over.is_set():
+                raise BrokerLostError(self._session_problem)
             records = await consumer.fetch(FETCH_TIMEOUT_MS, FETCH_MAX_RECORDS)
             for index, record in enumerate(records, start=1):
                 await self._handle_message(record)
@@ -433,6 +435,9 @@ class AlertService:
         self._slots.release()
         if not task.cancelled() and task.exception() is not None:
             log.error("render_job_crashed", error=repr(task.exception()))
+            # Its alert has no record and its offset can never be committed: restart the
+            # session so the message is read again, rather than stall the partition.
+            self._end_session(f"render job crashed: {task.exception()!r}")
 
     async def _process(self, entry: QueueEntry[QueuedAlert]) -> None:
         work = entry.payload
@@ -688,8 +693,13 @@ class AlertService:
             log.warning("broker_probe_failed", problem=problem, consecutive=failures)
             if failures >= WATCHDOG_FAILURES:
                 self.health.set_broker_connected(False)
-                self._broker_lost.set()
+                self._end_session(f"broker probe failed {failures} times: {problem}")
                 return
+
+    def _end_session(self, problem: str) -> None:
+        if not self._session_over.is_set():
+            self._session_problem = problem
+            self._session_over.set()
 
     def _publish_queue_depth(self) -> None:
         depth = self.queue.depth_by_band()
