@@ -49,8 +49,9 @@ def generate_candidates(
     own generator, so image *i* is the same for any batch split."""
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
-    if size % 8:
-        raise ValueError(f"size must be a multiple of 8, got {size}")
+    factor = int(getattr(pipe, "vae_scale_factor", 8))
+    if size % factor:
+        raise ValueError(f"size must be a multiple of the VAE factor {factor}, got {size}")
     per_batch = count if batch_size is None else max(1, batch_size)
     seeds = candidate_seeds(seed, count)
     device = torch.device(pipe.device)
