@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help=f"daemon HTTP port for probes and /media (default {DEFAULT_HTTP_PORT}, "
-        "or a free port when it is taken)",
+        "or a free port when it is taken; 0 = any free port)",
     )
     parser.add_argument(
         "--broker-port", type=int, default=None, help="embedded broker port (default: a free one)"
@@ -185,6 +185,9 @@ def daemon_environment(args: argparse.Namespace, bootstrap: str, work_dir: Path)
 
 
 def _http_port(requested: int | None, environment: dict[str, str]) -> int:
+    if requested == 0:
+        # The demo must know the port to probe it, so "any port" is chosen here.
+        return find_free_port()
     if requested is not None:
         return requested
     if environment.get(env_name("http_port")):
@@ -283,8 +286,12 @@ def _serve_until_interrupted(daemon: DaemonProcess, settings: Settings) -> None:
         f"serving: media and {settings.http_url}/metrics stay up; "
         f"records on topic {settings.output_topic}. Press Ctrl-C to stop."
     )
-    while daemon.is_running():
-        time.sleep(1.0)
+    try:
+        while daemon.is_running():
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        # Ctrl-C is how the serving phase is meant to end: not an error.
+        return
     raise DaemonProcessError(f"the daemon exited unexpectedly; log:\n{daemon.log_tail()}")
 
 
