@@ -21,6 +21,8 @@ _SETTING_OF_FIELD = {
     "variants": "render_variants",
     "subset_k/variants": "render_variants",
     "seed": "render_seed",
+    "mask_method": "render_mask_method",
+    "dtype": "render_dtype",
     "model_sources": "model_sources",
 }
 
@@ -43,6 +45,8 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
         return PipelineConfig(
             profile=settings.models,
             device=device,
+            dtype=settings.render_dtype,
+            mask_method=settings.render_mask_method,
             image_size=settings.render_size,
             candidates=settings.render_candidates,
             steps=settings.render_steps,

@@ -101,6 +101,9 @@ class Settings:
     render_steps: int | None = None
     render_guidance: float = 7.5
     render_seed: int = 0
+    # Passed to the pipeline (pipeline.config.PipelineConfig validates them).
+    render_mask_method: str = "langsam"
+    render_dtype: str = "auto"
     model_sources: Mapping[str, str] = field(default_factory=dict)
     # Renderer plug-in "module:function" called with the settings (tests, other renderers);
     # None = the generative pipeline (daemon/renderer_factory.py).

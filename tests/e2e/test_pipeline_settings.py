@@ -18,6 +18,8 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
         render_guidance=5.0,
         render_variants=21,
         render_seed=42,
+        render_mask_method="clipseg",
+        render_dtype="bfloat16",
         model_sources={"t2i": "/models/sd15"},
     )
     config = pipeline_config(settings, "cuda:1")
@@ -29,6 +31,8 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
     assert config.guidance == 5.0
     assert config.variants == 21
     assert config.seed == 42
+    assert config.mask_method == "clipseg"
+    assert config.dtype == "bfloat16"
     assert dict(config.model_sources) == {"t2i": "/models/sd15"}
 
 
@@ -49,3 +53,10 @@ def test_a_value_the_pipeline_refuses_names_the_daemon_setting() -> None:
 def test_factory_reports_refused_pipeline_settings_as_factory_error() -> None:
     with pytest.raises(RendererFactoryError, match="CINEALERT_RENDER_VARIANTS"):
         build_renderers(Settings(render_variants=3, render_workers="cpu"))
+
+
+def test_an_unknown_mask_method_names_its_setting() -> None:
+    with pytest.raises(PipelineSettingsError) as caught:
+        pipeline_config(Settings(render_mask_method="sam3"), "cpu")
+    assert caught.value.setting == "CINEALERT_RENDER_MASK_METHOD"
+    assert caught.value.value == "sam3"
