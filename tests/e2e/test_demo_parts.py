@@ -3,11 +3,14 @@ child-process helper's failure report."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from daemon.broker import find_free_port
@@ -20,6 +23,7 @@ from daemon.demo_results import (
     primary_media_url,
     results_table,
 )
+from daemon.records import record_schema
 from daemon.retime import retime_messages
 from daemon.stream_format import StreamMessage, read_stream
 from tests.e2e.harness import RECORDINGS, expectations_of
@@ -128,3 +132,13 @@ def test_readiness_of_nothing_listening_is_not_ready_with_the_reason() -> None:
     assert not probe.ready
     assert probe.checks == {}
     assert "cannot reach" in probe.problem
+
+
+def test_the_readme_example_record_matches_the_published_schema() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(.*?)```", readme, re.DOTALL)
+    assert block is not None, "README has no example record"
+    record = json.loads(block.group(1))
+    jsonschema.Draft202012Validator(record_schema()).validate(record)
+    assert record["status"] == "rendered"
+    assert {item["format"] for item in record["media"]} == {"gif", "webp", "mp4"}
