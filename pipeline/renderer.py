@@ -231,7 +231,9 @@ class PipelineRenderer:
             clip_score=selection.best_score,
             candidate_scores=selection.scores,
             timings_ms=timings,
-            models=self._model_names(models, request.method),
+            models=self._model_names(
+                models, request.method, used_depth="camera" in extra and extra["camera"] != "none"
+            ),
             extra=extra,
         )
 
@@ -299,12 +301,16 @@ class PipelineRenderer:
         )
         return media, encode.encode_poster(frames[0])
 
-    def _model_names(self, models: ModelSet, method: str) -> dict[str, str]:
+    def _model_names(self, models: ModelSet, method: str, *, used_depth: bool) -> dict[str, str]:
+        """Role -> model name for the models this render actually ran."""
         roles = ["llm", "t2i", "clip"]
         if models.lora_applied:
             roles.insert(1, "lora")
         roles += ["grounding_dino", "sam"] if self.config.mask_method == "langsam" else ["clipseg"]
-        roles += ["inpaint", "vit"] if method == "masked-sampling" else ["depth"]
+        if method == "masked-sampling":
+            roles += ["inpaint", "vit"]
+        elif used_depth:
+            roles.append("depth")
         return {role: models.names[role] for role in roles if role in models.names}
 
 

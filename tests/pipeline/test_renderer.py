@@ -154,3 +154,21 @@ def test_build_renderer_is_lazy_and_reports_its_profile() -> None:
     renderer = build_renderer(SWEEP_CONFIG)
     assert renderer.profile == "tiny"
     assert renderer._models is None  # nothing loaded until warm_up or the first render
+
+
+@pytest.mark.slow
+def test_cinemagraph_uses_depth_only_for_hazards_with_a_camera_move(
+    sweep_renderer: PipelineRenderer,
+) -> None:
+    taxonomy = load_taxonomy()
+    moving = next(
+        name for name in taxonomy.renderable if taxonomy.get(name).motion.camera != "none"
+    )
+    still = next(name for name in taxonomy.renderable if taxonomy.get(name).motion.camera == "none")
+    with_camera = sweep_renderer.render(RenderRequest(hazard=moving, method="cinemagraph"))
+    assert with_camera.extra["camera"] == taxonomy.get(moving).motion.camera
+    assert "depth" in with_camera.timings_ms
+    assert with_camera.models["depth"] == "tiny-random/depth"
+    without = sweep_renderer.render(RenderRequest(hazard=still, method="cinemagraph"))
+    assert without.extra["camera"] == "none"
+    assert "depth" not in without.timings_ms and "depth" not in without.models
