@@ -215,11 +215,10 @@ JUNK_TOKENS: tuple[str, ...] = ("0", "α", "1", "##", "...", "|", "-", ",", ".")
 
 
 def cache_root() -> Path:
-    """Where generated tokenizer files live: ``$CINEALERT_CACHE`` or ``~/.cache/cinealert``."""
-    base = os.environ.get("CINEALERT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "cinealert"
-    )
-    return Path(base) / "tiny-tokenizers" / TOKENIZER_VERSION
+    """Where generated tokenizer files live: ``$XDG_CACHE_HOME/cinealert`` (default
+    ``~/.cache/cinealert``). Not a ``CINEALERT_*`` variable: the daemon refuses unknown ones."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "cinealert" / "tiny-tokenizers" / TOKENIZER_VERSION
 
 
 def _publish(build_into: Any, name: str) -> Path:
