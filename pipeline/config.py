@@ -138,8 +138,8 @@ class PipelineConfig:
 def config_from_env(
     environ: Mapping[str, str] | None = None, **overrides: object
 ) -> PipelineConfig:
-    """Build a config from `CINEALERT_MODELS`, `CINEALERT_DEVICE`, `CINEALERT_DTYPE`,
-    `CINEALERT_MASK_METHOD` and `CINEALERT_MODEL_<ROLE>`; keyword overrides win."""
+    """Build a config from `CINEALERT_MODELS`, `CINEALERT_RENDER_DTYPE`,
+    `CINEALERT_RENDER_MASK_METHOD` and `CINEALERT_MODEL_<ROLE>`; keyword overrides win."""
     env = os.environ if environ is None else environ
     sources = {
         role: env[f"CINEALERT_MODEL_{role.upper()}"]
@@ -147,11 +147,11 @@ def config_from_env(
         if env.get(f"CINEALERT_MODEL_{role.upper()}")
     }
     values: dict[str, object] = {"model_sources": sources}
+    # The same names the daemon's settings use (docs/configuration.md).
     for key, name in (
         ("profile", "CINEALERT_MODELS"),
-        ("device", "CINEALERT_DEVICE"),
-        ("dtype", "CINEALERT_DTYPE"),
-        ("mask_method", "CINEALERT_MASK_METHOD"),
+        ("dtype", "CINEALERT_RENDER_DTYPE"),
+        ("mask_method", "CINEALERT_RENDER_MASK_METHOD"),
     ):
         if env.get(name):
             values[key] = env[name]

@@ -80,7 +80,7 @@ def test_config_validates_and_reads_the_environment() -> None:
         {
             "CINEALERT_MODELS": "full",
             "CINEALERT_MODEL_T2I": "/models/sd15",
-            "CINEALERT_MASK_METHOD": "clipseg",
+            "CINEALERT_RENDER_MASK_METHOD": "clipseg",
         }
     )
     assert config.profile == "full"
