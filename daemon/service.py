@@ -25,6 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
+from prometheus_client import Counter, Histogram
 
 from cap.classify import classify_alert
 from cap.document import parse_document
@@ -127,6 +128,9 @@ class AlertService:
         self.cache = HazardCache(settings.cache_variants, settings.cache_ttl_s, time.time)
         self._flight: SingleFlight[CacheVariant] = SingleFlight()
         self._renderer_ready = asyncio.Event()
+        # Label lookups hash their values on every call; the hot path resolves them once.
+        self._parse_seconds = metrics.stage_duration.labels(stage="parse")
+        self._record_metrics: dict[str, tuple[Counter, Histogram]] = {}
         self._reset_session_state()
 
     # lifecycle ---------------------------------------------------------------
@@ -331,7 +335,7 @@ class AlertService:
         with message_context(record.topic, record.partition, record.offset):
             started = self._clock()
             document = parse_document(value)
-            self.metrics.stage_duration.labels(stage="parse").observe(self._clock() - started)
+            self._parse_seconds.observe(self._clock() - started)
             if document.error is not None:
                 await self._dead_letter(ticket, record, document.error.code, document.error.message)
                 return
@@ -586,12 +590,11 @@ class AlertService:
             timings_ms={**(timings or {}), "total": total_ms},
         )
         ticket = work.ticket
+        published, latency = self._metrics_for_status(status)
 
         def delivered() -> None:
-            self.metrics.records_published.labels(status=status).inc()
-            self.metrics.alert_to_record.labels(status=status).observe(
-                self._clock() - work.consumed_at
-            )
+            published.inc()
+            latency.observe(self._clock() - work.consumed_at)
             self.tracker.finish(ticket)
 
         log.info("record", status=status, hazard=work.hazard, reason=reason)
@@ -602,6 +605,17 @@ class AlertService:
             [],
             delivered,
         )
+
+    def _metrics_for_status(self, status: str) -> tuple[Counter, Histogram]:
+        """The records-published counter and alert-to-record histogram of ``status``."""
+        children = self._record_metrics.get(status)
+        if children is None:
+            children = (
+                self.metrics.records_published.labels(status=status),
+                self.metrics.alert_to_record.labels(status=status),
+            )
+            self._record_metrics[status] = children
+        return children
 
     async def _send(
         self,
