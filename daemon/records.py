@@ -146,9 +146,13 @@ def _media_json(item: CachedMedia) -> dict[str, Any]:
     }
 
 
+# One encoder for every record: json.dumps with options builds a new one per call.
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_record(record: Mapping[str, Any]) -> bytes:
     """UTF-8 JSON bytes for the output topic."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+    return _RECORD_ENCODER.encode(record).encode()
 
 
 def record_schema() -> dict[str, Any]:
