@@ -109,11 +109,13 @@ class PipelineRenderer:
 
     def render(self, request: RenderRequest) -> RenderResult:
         """Run every stage for one request. Raises `RenderError` with a short reason."""
-        hazard = self._check_request(request)
+        hazard = self.check_request(request)
         with self._lock:
             return self._render_locked(request, hazard)
 
-    def _check_request(self, request: RenderRequest) -> HazardSpec:
+    def check_request(self, request: RenderRequest) -> HazardSpec:
+        """The request's hazard, or `RenderError` (unknown hazard or method, nothing to
+        draw) — cheap, no model needed, so callers can refuse before loading anything."""
         try:
             hazard = load_taxonomy().get(request.hazard)
         except UnknownHazardError as error:

@@ -144,9 +144,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {stage:<9} {milliseconds:9.1f} ms", flush=True)
 
     renderer = PipelineRenderer(config, on_stage=progress)
-    print(f"loading the {config.profile} models on {config.device} ...", flush=True)
     started = time.perf_counter()
     try:
+        renderer.check_request(request)  # refuse before spending time on model loading
+        print(f"loading the {config.profile} models on {config.device} ...", flush=True)
         renderer.warm_up()
         loaded = renderer.loaded()
         load_ms = (time.perf_counter() - started) * 1000.0
