@@ -10,6 +10,7 @@ daemon never starts serving half a pipeline. Tokenizer files are checked explici
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,7 +66,8 @@ _TRANSFORMERS_WEIGHTS = (
     "pytorch_model.bin",
     "pytorch_model.bin.index.json",
 )
-_CLIP_TOKENIZER = (("vocab.json", "merges.txt"), ("tokenizer.json",))
+# Hub repos carry preprocessor_config.json; transformers 5 saves processor_config.json.
+_PROCESSOR_CONFIG = ("preprocessor_config.json", "processor_config.json")
 
 
 def _diffusers_component(folder: str, weights: str) -> tuple[tuple[str, ...], ...]:
@@ -85,8 +87,9 @@ _DIFFUSION_FILES: tuple[tuple[str, ...], ...] = (
     *_diffusers_component("unet", "diffusion_pytorch_model"),
     *_diffusers_component("vae", "diffusion_pytorch_model"),
     *_diffusers_component("text_encoder", "model"),
-    ("tokenizer/vocab.json",),
-    ("tokenizer/merges.txt",),
+    # The tokenizer trap (module docstring): these files must exist, whatever
+    # from_pretrained would say without them.
+    ("tokenizer/vocab.json+tokenizer/merges.txt", "tokenizer/tokenizer.json"),
 )
 
 # role -> required files; each entry is a tuple of alternatives, any one of which will do.
@@ -106,25 +109,25 @@ REQUIRED_FILES: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "inpaint": _DIFFUSION_FILES,
     "clip": (
         ("config.json",),
-        ("preprocessor_config.json",),
+        _PROCESSOR_CONFIG,
         ("vocab.json+merges.txt", "tokenizer.json"),
         _TRANSFORMERS_WEIGHTS,
     ),
     "grounding_dino": (
         ("config.json",),
-        ("preprocessor_config.json",),
+        _PROCESSOR_CONFIG,
         ("vocab.txt", "tokenizer.json"),
         _TRANSFORMERS_WEIGHTS,
     ),
-    "sam": (("config.json",), ("preprocessor_config.json",), _TRANSFORMERS_WEIGHTS),
+    "sam": (("config.json",), _PROCESSOR_CONFIG, _TRANSFORMERS_WEIGHTS),
     "clipseg": (
         ("config.json",),
-        ("preprocessor_config.json",),
+        _PROCESSOR_CONFIG,
         ("vocab.json+merges.txt", "tokenizer.json"),
         _TRANSFORMERS_WEIGHTS,
     ),
     "vit": (("config.json",), ("model.safetensors", "pytorch_model.bin")),
-    "depth": (("config.json",), ("preprocessor_config.json",), _TRANSFORMERS_WEIGHTS),
+    "depth": (("config.json",), _PROCESSOR_CONFIG, _TRANSFORMERS_WEIGHTS),
 }
 
 
@@ -261,14 +264,18 @@ def _processed(
 
 
 def _vit(directory: Path) -> torch.nn.Module:
+    """A timm model from a hub-format directory (config.json + weights): the config's
+    ``architecture`` and ``model_args`` (default ViT-B/16), head replaced by identity."""
     weights = directory / "model.safetensors"
     if not weights.is_file():
         weights = directory / "pytorch_model.bin"
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
     model: torch.nn.Module = timm.create_model(
-        "vit_base_patch16_224",
+        str(config.get("architecture", "vit_base_patch16_224")),
         pretrained=True,
         num_classes=0,
         pretrained_cfg_overlay={"file": str(weights)},
+        **dict(config.get("model_args", {})),
     )
     return model.eval()
 

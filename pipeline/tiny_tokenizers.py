@@ -13,8 +13,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import BertTokenizer, CLIPTokenizer, PreTrainedTokenizerFast
@@ -221,7 +221,7 @@ def cache_root() -> Path:
     return Path(base) / "cinealert" / "tiny-tokenizers" / TOKENIZER_VERSION
 
 
-def _publish(build_into: Any, name: str) -> Path:
+def _publish(build_into: Callable[[Path], None], name: str) -> Path:
     """Build into a temp dir, then rename into place; concurrent builders cannot collide."""
     target = cache_root() / name
     if target.is_dir():

@@ -107,7 +107,7 @@ def test_full_profile_offline_without_weights_names_every_missing_role(
     assert set(missing) == set(roles_needed(config))
     message = str(caught.value)
     assert "HF_HUB_OFFLINE=1" in message
-    assert "stable-diffusion-v1-5/stable-diffusion-v1-5/tokenizer/vocab.json" in message
+    assert "stable-diffusion-v1-5/stable-diffusion-v1-5/tokenizer/vocab.json+" in message
     assert "IDEA-Research/grounding-dino-tiny/vocab.txt or tokenizer.json" in message
 
 
@@ -138,7 +138,7 @@ def test_missing_tokenizer_files_are_caught_even_when_the_rest_is_there(
         resolve_sources(_full_config({"clip": str(clip_dir), "t2i": str(sd_dir)}))
     assert caught.value.missing == {
         "clip": [f"{clip_dir}/vocab.json+merges.txt or tokenizer.json"],
-        "t2i": [f"{sd_dir}/tokenizer/vocab.json"],
+        "t2i": [f"{sd_dir}/tokenizer/vocab.json+tokenizer/merges.txt or tokenizer/tokenizer.json"],
     }
     (sd_dir / "tokenizer" / "vocab.json").write_text("{}")
     (clip_dir / "tokenizer.json").write_text("{}")
