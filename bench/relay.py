@@ -10,8 +10,11 @@ Both relays run in this process against the same broker in the same run:
   refuses to render: a render during the benchmark would be a bug and fails the run.
 
 Throughput: N alerts are loaded first, then each relay drains them; the rate is
-(N - 1) / (last - first output timestamp). Latency: alerts produced at a fixed rate,
-each timed from its send to its output arriving at a consumer here.
+(N - 1) / (last - first output timestamp). Alongside it, the process CPU time spent
+per message while the outputs arrive (both relays run in this process, one after the
+other): a shared, busy machine stretches wall time far more than CPU time.
+Latency: alerts produced at a fixed rate, each timed from its send to its output
+arriving at a consumer here.
 """
 
 from __future__ import annotations
@@ -80,6 +83,9 @@ class RelayResult:
     bare_per_s: float
     daemon_per_s: float
     ratio: float
+    bare_cpu_us: float
+    daemon_cpu_us: float
+    cpu_ratio: float
     rate_per_s: float
     latency_alerts: int
     daemon_p50_ms: float
@@ -177,9 +183,12 @@ async def bare_relay(bootstrap: str, source: str, target: str, stop: asyncio.Eve
 class Collector:
     """Reads an output topic from the start and notes when each key arrived."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, cpu_mark: int) -> None:
         self.arrivals: dict[bytes, float] = {}
         self.timestamps_ms: list[int] = []
+        # (outputs seen, process CPU seconds) at the first output and at ``cpu_mark``.
+        self._cpu_mark = cpu_mark
+        self.cpu_samples: list[tuple[int, float]] = []
         self._consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=bootstrap,
@@ -200,8 +209,23 @@ class Collector:
                         if message.key is not None:
                             self.arrivals[message.key] = now
                         self.timestamps_ms.append(message.timestamp)
+                self._sample_cpu()
         finally:
             await self._consumer.stop()
+
+    def _sample_cpu(self) -> None:
+        seen = len(self.timestamps_ms)
+        if (not self.cpu_samples and seen > 0) or (
+            len(self.cpu_samples) == 1 and seen >= self._cpu_mark
+        ):
+            self.cpu_samples.append((seen, time.process_time()))
+
+    def cpu_us_per_message(self) -> float:
+        """Process CPU µs per output between the first output and the ``cpu_mark``-th."""
+        if len(self.cpu_samples) < 2 or self.cpu_samples[1][0] <= self.cpu_samples[0][0]:
+            raise RelayBenchError(f"too few outputs to time the CPU: {self.cpu_samples}")
+        (first_seen, first_cpu), (last_seen, last_cpu) = self.cpu_samples
+        return (last_cpu - first_cpu) / (last_seen - first_seen) * 1e6
 
     async def wait_for(self, count: int, timeout_s: float) -> None:
         """Until ``count`` outputs arrived; raises RelayBenchError after ``timeout_s``."""
@@ -268,15 +292,19 @@ async def measure(
     *,
     args: argparse.Namespace,
     prefix: str,
-) -> tuple[float, list[float]]:
-    """Start ``relay``, time it draining the preloaded alerts, then under offered load."""
-    collector = Collector(bootstrap, target)
+) -> tuple[float, float, list[float]]:
+    """Start ``relay``, time it draining the preloaded alerts, then under offered load.
+
+    Returns the throughput, the CPU µs per message while draining, and the latencies.
+    """
+    collector = Collector(bootstrap, target, args.messages)
     stop = asyncio.Event()
     collecting = asyncio.create_task(collector.run())
     relaying = asyncio.create_task(relay(stop))
     try:
         await collector.wait_for(args.messages, 300)
         rate = throughput(collector.timestamps_ms, args.messages)
+        cpu_us = collector.cpu_us_per_message()
         sent = await offered_load(bootstrap, source, args.rate, args.seconds, prefix)
         await collector.wait_for(args.messages + len(sent), 120)
     finally:
@@ -284,7 +312,7 @@ async def measure(
         await asyncio.wait_for(relaying, 60)
         collecting.cancel()
         await asyncio.gather(collecting, return_exceptions=True)
-    return rate, latencies_ms(sent, collector.arrivals)
+    return rate, cpu_us, latencies_ms(sent, collector.arrivals)
 
 
 async def run_relays(bootstrap: str, args: argparse.Namespace) -> RelayResult:
@@ -301,7 +329,7 @@ async def run_relays(bootstrap: str, args: argparse.Namespace) -> RelayResult:
     async def bare(stop: asyncio.Event) -> None:
         await bare_relay(bootstrap, names["bare-in"], names["bare-out"], stop)
 
-    bare_rate, bare_lat = await measure(
+    bare_rate, bare_cpu, bare_lat = await measure(
         bootstrap, names["bare-in"], names["bare-out"], bare, args=args, prefix="b"
     )
     with tempfile.TemporaryDirectory() as media_dir:
@@ -324,7 +352,7 @@ async def run_relays(bootstrap: str, args: argparse.Namespace) -> RelayResult:
             metrics,
             Health(metrics=metrics),
         )
-        daemon_rate, daemon_lat = await measure(
+        daemon_rate, daemon_cpu, daemon_lat = await measure(
             bootstrap, names["in"], names["out"], service.run, args=args, prefix="d"
         )
     cached = metrics.records_published.labels(status="cached")._value.get()
@@ -337,6 +365,9 @@ async def run_relays(bootstrap: str, args: argparse.Namespace) -> RelayResult:
         bare_per_s=round(bare_rate, 1),
         daemon_per_s=round(daemon_rate, 1),
         ratio=round(ratio, 3),
+        bare_cpu_us=round(bare_cpu, 1),
+        daemon_cpu_us=round(daemon_cpu, 1),
+        cpu_ratio=round(bare_cpu / daemon_cpu, 3),
         rate_per_s=args.rate,
         latency_alerts=len(daemon_lat),
         daemon_p50_ms=round(percentile(daemon_lat, 0.5), 2),
@@ -385,6 +416,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  bare aiokafka relay  {result.bare_per_s:10.1f} msg/s")
         print(f"  daemon               {result.daemon_per_s:10.1f} alerts/s")
         print(f"  ratio                {result.ratio:10.3f}  (target >= {TARGET_RATIO})")
+        print(
+            f"  CPU per message      bare {result.bare_cpu_us:.0f} µs, daemon"
+            f" {result.daemon_cpu_us:.0f} µs (bare/daemon {result.cpu_ratio:.3f})"
+        )
         print(f"latency at {result.rate_per_s:.0f} alerts/s ({result.latency_alerts} alerts):")
         print(
             f"  daemon p50 / p99     {result.daemon_p50_ms:7.2f} / {result.daemon_p99_ms:.2f} ms"
