@@ -48,14 +48,15 @@ def test_random_full_path_runs_reduced_on_cpu(
 ) -> None:
     out = tmp_path / "bench.json"
     args = ["bench", "render", "--models", "full", "--random-weights", "--reduced"]
-    args += ["--device", "cpu", "--method", "masked-sampling", *SMALL, "--max-batch", "2"]
+    args += ["--device", "cpu", "--method", "cinemagraph", *SMALL, "--max-batch", "2"]
     assert main([*args, "--json", str(out)]) == 0
     results = json.loads(out.read_text())
     assert results["mode"] == "random-full-reduced"
     assert {entry["name"] for entry in results["models"]} >= {"random-reduced/t2i"}
     assert results["t2i_largest_batch"]["batch"] == 2
     assert "| inpaint" not in capsys.readouterr().out  # stages, not sub-steps, are rows
-    assert results["methods"]["masked-sampling"]["stages"]["animate"]["gflop"] > 0
+    stages = results["methods"]["cinemagraph"]["stages"]
+    assert stages["t2i"]["gflop"] > 0 and stages["mask"]["gflop"] > 0
 
 
 def test_random_weights_needs_full(capsys: pytest.CaptureFixture[str]) -> None:
