@@ -32,7 +32,7 @@ from cap.classify import classify_alert
 from cap.document import parse_document
 from cap.model import Alert
 from cap.priority import BAND_NAMES, PriorityError, priority_band, priority_score
-from daemon.alert_flow import RENDER, decide
+from daemon.alert_flow import REASON_EXPIRED, RENDER, all_infos_expired, decide
 from daemon.consumer import InputConsumer
 from daemon.dedupe import SeenAlerts
 from daemon.hazard_cache import CachedMedia, CacheTopicSync, CacheVariant, HazardCache, cache_key
@@ -457,6 +457,11 @@ class AlertService:
         ):
             waited = self._clock() - entry.enqueued_at
             self.metrics.stage_duration.labels(stage="queue_wait").observe(waited)
+            if self._expired_now(work):
+                # It was valid on arrival but expired while queued: same rule, same record.
+                log.info("queued_alert_expired", waited_s=round(waited, 3))
+                await self._publish_record(work, "expired", reason=REASON_EXPIRED)
+                return
             variant = self.cache.lookup(entry.cache_key)
             if variant is not None:
                 self.metrics.cache_hits.inc()
@@ -475,13 +480,21 @@ class AlertService:
                 await self._publish_record(work, "failed", reason=REASON_MEDIA_STORE)
                 return
             outcome = self._outcome(flight.value)
-            status = "rendered" if flight.leader else "cached"
-            await self._publish_record(
-                work, status, outcome=outcome, timings={"queue_wait": waited * 1000}
-            )
-            # Alerts still queued for this hazard are served by the render just done.
+            if not flight.leader and self._expired_now(work):
+                # It joined another worker's render and expired while waiting for it. The
+                # leader's own alert keeps "rendered": its render ran, like any in flight.
+                log.info(
+                    "queued_alert_expired", waited_s=round(self._clock() - entry.enqueued_at, 3)
+                )
+                await self._publish_record(work, "expired", reason=REASON_EXPIRED)
+            else:
+                status = "rendered" if flight.leader else "cached"
+                await self._publish_record(
+                    work, status, outcome=outcome, timings={"queue_wait": waited * 1000}
+                )
+            # Alerts still queued for this hazard are served by the render just done,
+            # except those that expired while they waited.
             for follower in self.queue.remove_cache_key(entry.cache_key):
-                self.metrics.cache_hits.inc()
                 served = follower.payload
                 with (
                     message_context(
@@ -489,7 +502,16 @@ class AlertService:
                     ),
                     alert_context(served.alert.identifier, served.alert.sender),
                 ):
+                    if self._expired_now(served):
+                        log.info("queued_alert_expired")
+                        await self._publish_record(served, "expired", reason=REASON_EXPIRED)
+                        continue
+                    self.metrics.cache_hits.inc()
                     await self._publish_record(served, "cached", outcome=outcome)
+
+    def _expired_now(self, work: QueuedAlert) -> bool:
+        """The arrival rule again, at the current time: every info of the alert has expired."""
+        return all_infos_expired(work.alert, self._wall_clock())
 
     async def _render_and_store(self, work: QueuedAlert, key: str) -> CacheVariant:
         info = primary_info(work.alert)
