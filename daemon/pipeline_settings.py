@@ -24,6 +24,7 @@ _SETTING_OF_FIELD = {
     "mask_method": "render_mask_method",
     "dtype": "render_dtype",
     "model_sources": "model_sources",
+    "model_cache_dir": "model_cache_dir",
 }
 
 
@@ -54,6 +55,7 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
             variants=settings.render_variants,
             seed=settings.render_seed,
             model_sources=dict(settings.model_sources),
+            model_cache_dir=settings.model_cache_dir,
         )
     except PipelineConfigError as error:
         field_name = _SETTING_OF_FIELD.get(error.setting)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 PROFILES = ("tiny", "full")
 MASK_METHODS = ("langsam", "clipseg")
@@ -62,6 +63,9 @@ class PipelineConfig:
     use_prompt_template: bool = False
     seed: int = 0
     model_sources: Mapping[str, str] = field(default_factory=dict)  # role -> hub id or dir
+    # Hugging Face hub cache holding (or receiving) the files of hub-id sources; None =
+    # huggingface_hub's own default (`$HF_HUB_CACHE`, else `$HF_HOME/hub`).
+    model_cache_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -101,6 +105,8 @@ class PipelineConfig:
         unknown = sorted(set(self.model_sources) - set(ROLES))
         if unknown:
             raise PipelineConfigError("model_sources", unknown, f"roles among {ROLES}")
+        if self.model_cache_dir is not None and self.model_cache_dir.is_file():
+            raise PipelineConfigError("model_cache_dir", self.model_cache_dir, "a directory")
 
     @property
     def resolved_image_size(self) -> int:
@@ -139,7 +145,8 @@ def config_from_env(
     environ: Mapping[str, str] | None = None, **overrides: object
 ) -> PipelineConfig:
     """Build a config from `CINEALERT_MODELS`, `CINEALERT_RENDER_DTYPE`,
-    `CINEALERT_RENDER_MASK_METHOD` and `CINEALERT_MODEL_<ROLE>`; keyword overrides win."""
+    `CINEALERT_RENDER_MASK_METHOD`, `CINEALERT_MODEL_<ROLE>` and
+    `CINEALERT_MODEL_CACHE_DIR`; keyword overrides win."""
     env = os.environ if environ is None else environ
     sources = {
         role: env[f"CINEALERT_MODEL_{role.upper()}"]
@@ -155,5 +162,7 @@ def config_from_env(
     ):
         if env.get(name):
             values[key] = env[name]
+    if env.get("CINEALERT_MODEL_CACHE_DIR"):
+        values["model_cache_dir"] = Path(env["CINEALERT_MODEL_CACHE_DIR"])
     values.update(overrides)
     return PipelineConfig(**values)  # type: ignore[arg-type]

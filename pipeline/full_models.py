@@ -1,7 +1,8 @@
 """The ``full`` profile: real weights from hub ids or local directories.
 
 Before anything is loaded, every file each role needs is located (a local directory, or
-the Hugging Face cache; downloaded first unless ``HF_HUB_OFFLINE=1``). Anything missing
+the Hugging Face cache — ``PipelineConfig.model_cache_dir`` when set, else the hub's
+default — downloaded into it first unless ``HF_HUB_OFFLINE=1``). Anything missing
 fails the whole load with one `MissingWeightsError` listing each role and file, so the
 daemon never starts serving half a pipeline. Tokenizer files are checked explicitly: with
 ``HF_HUB_OFFLINE=1``, ``CLIPTokenizer.from_pretrained`` on a missing repo was seen to
@@ -25,6 +26,7 @@ from diffusers import (
     StableDiffusionInpaintPipeline,
     StableDiffusionPipeline,
 )
+from huggingface_hub import constants as hub_constants
 from huggingface_hub.errors import HfHubHTTPError
 from peft import PeftModel
 from transformers import (
@@ -136,15 +138,20 @@ class MissingWeightsError(RuntimeError):
 
     ``missing`` maps role -> human-readable descriptions of what is missing."""
 
-    def __init__(self, missing: Mapping[str, list[str]], offline: bool) -> None:
+    def __init__(self, missing: Mapping[str, list[str]], offline: bool, cache_dir: Path) -> None:
         lines = [f"  {role}: {', '.join(items)}" for role, items in sorted(missing.items())]
-        mode = "HF_HUB_OFFLINE=1, only the local cache was searched" if offline else "online"
+        mode = (
+            f"HF_HUB_OFFLINE=1, only directories and the hub cache {cache_dir} were searched"
+            if offline
+            else f"online, hub cache {cache_dir}"
+        )
         super().__init__(
             "the full model profile cannot start; missing model files "
             f"({mode}; set CINEALERT_MODEL_<ROLE> to a directory or pre-fetch, see "
             "docs/pipeline.md):\n" + "\n".join(lines)
         )
         self.missing = dict(missing)
+        self.cache_dir = cache_dir
 
 
 @dataclass(frozen=True)
@@ -170,8 +177,19 @@ def source_for(config: PipelineConfig, role: str) -> str:
     """The configured source of a role, else the public default."""
     source = config.model_sources.get(role) or DEFAULT_SOURCES.get(role)
     if not source:
-        raise MissingWeightsError({role: ["no source configured"]}, hub_offline())
+        raise MissingWeightsError(
+            {role: ["no source configured"]}, hub_offline(), hub_cache_dir(config)
+        )
     return source
+
+
+def hub_cache_dir(config: PipelineConfig) -> Path:
+    """The Hugging Face cache searched (and, online, filled) for hub-id sources:
+    ``model_cache_dir`` (``CINEALERT_MODEL_CACHE_DIR``), else huggingface_hub's default."""
+    if config.model_cache_dir is not None:
+        return config.model_cache_dir
+    # Read at call time: huggingface_hub resolves HF_HUB_CACHE / HF_HOME at import.
+    return Path(hub_constants.HF_HUB_CACHE)
 
 
 def hub_offline() -> bool:
@@ -179,18 +197,19 @@ def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _locate(source: str, filename: str, offline: bool) -> Path | None:
-    """Local path of one file of a directory or hub repo, or None when it is absent."""
+def _locate(source: str, filename: str, offline: bool, cache_dir: Path) -> Path | None:
+    """Local path of one file of a directory or hub repo (in ``cache_dir``), or None
+    when it is absent."""
     if Path(source).is_dir():
         candidate = Path(source) / filename
         return candidate if candidate.is_file() else None
-    cached = huggingface_hub.try_to_load_from_cache(source, filename)
+    cached = huggingface_hub.try_to_load_from_cache(source, filename, cache_dir=cache_dir)
     if isinstance(cached, str):
         return Path(cached)
     if offline:
         return None
     try:
-        return Path(huggingface_hub.hf_hub_download(source, filename))
+        return Path(huggingface_hub.hf_hub_download(source, filename, cache_dir=cache_dir))
     except (HfHubHTTPError, OSError, ValueError):
         # The file is not in the repo, or the hub is unreachable: it is missing either way,
         # and the caller reports it with every other missing file.
@@ -208,6 +227,7 @@ def resolve_sources(config: PipelineConfig) -> dict[str, ResolvedSource]:
     """Locate every file every needed role requires; raise `MissingWeightsError` listing
     all that are missing (not just the first)."""
     offline = hub_offline()
+    cache_dir = hub_cache_dir(config)
     missing: dict[str, list[str]] = {}
     resolved: dict[str, ResolvedSource] = {}
     for role in roles_needed(config):
@@ -217,7 +237,7 @@ def resolve_sources(config: PipelineConfig) -> dict[str, ResolvedSource]:
             found_any = False
             for alternative in alternatives:
                 parts = alternative.split("+")
-                located = [_locate(source, part, offline) for part in parts]
+                located = [_locate(source, part, offline, cache_dir) for part in parts]
                 if all(path is not None for path in located):
                     first = located[0]
                     if first is not None:
@@ -229,7 +249,7 @@ def resolve_sources(config: PipelineConfig) -> dict[str, ResolvedSource]:
         if role not in missing and root is not None:
             resolved[role] = ResolvedSource(role=role, source=source, directory=root)
     if missing:
-        raise MissingWeightsError(missing, offline)
+        raise MissingWeightsError(missing, offline, cache_dir)
     return resolved
 
 

@@ -205,13 +205,15 @@ _CACHE_LOCK = threading.Lock()
 def cache_key(
     config: PipelineConfig, device: torch.device, dtype: torch.dtype
 ) -> tuple[object, ...]:
-    """Models depend on profile, placement, mask method and sources, not render knobs."""
+    """Models depend on profile, placement, mask method and sources (a hub id names
+    different files in another cache dir), not render knobs."""
     return (
         config.profile,
         str(device),
         str(dtype),
         config.mask_method,
         tuple(sorted(config.model_sources.items())),
+        str(config.model_cache_dir),
     )
 
 

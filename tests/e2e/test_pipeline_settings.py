@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from daemon.pipeline_settings import PipelineSettingsError, pipeline_config
@@ -21,6 +23,7 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
         render_mask_method="clipseg",
         render_dtype="bfloat16",
         model_sources={"t2i": "/models/sd15"},
+        model_cache_dir=Path("/models/hf/hub"),
     )
     config = pipeline_config(settings, "cuda:1")
     assert config.profile == "full"
@@ -34,6 +37,7 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
     assert config.mask_method == "clipseg"
     assert config.dtype == "bfloat16"
     assert dict(config.model_sources) == {"t2i": "/models/sd15"}
+    assert config.model_cache_dir == Path("/models/hf/hub")
 
 
 def test_defaults_leave_profile_defaults_to_the_pipeline() -> None:
@@ -41,6 +45,7 @@ def test_defaults_leave_profile_defaults_to_the_pipeline() -> None:
     assert config.profile == "tiny"
     assert config.resolved_image_size == 128
     assert config.resolved_steps == 4
+    assert config.model_cache_dir is None
 
 
 def test_a_value_the_pipeline_refuses_names_the_daemon_setting() -> None:

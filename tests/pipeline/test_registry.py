@@ -81,11 +81,13 @@ def test_config_validates_and_reads_the_environment() -> None:
             "CINEALERT_MODELS": "full",
             "CINEALERT_MODEL_T2I": "/models/sd15",
             "CINEALERT_RENDER_MASK_METHOD": "clipseg",
+            "CINEALERT_MODEL_CACHE_DIR": "/models/hf/hub",
         }
     )
+    assert config.model_cache_dir == Path("/models/hf/hub")
     assert config.profile == "full"
     assert config.mask_method == "clipseg"
-    assert dict(config.model_sources) == {"t2i": "/models/sd15"}
+    assert dict(config.model_sources) == {"t2i": "/models/sd15"}  # the cache dir is not a role
     assert config.resolved_image_size == 512
 
 

@@ -5,6 +5,7 @@ directories, and used for one render."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from safetensors.torch import save_file
 
 from pipeline import tiny_models
 from pipeline.config import PipelineConfig
+from pipeline.full_models import MissingWeightsError, resolve_sources
 from pipeline.interface import RenderRequest
 from pipeline.registry import describe, load_models
 from pipeline.renderer import PipelineRenderer
@@ -95,17 +97,53 @@ def test_deleting_a_tokenizer_file_fails_the_full_load(
             break
     else:
         pytest.fail("saved SD tokenizer has neither tokenizer.json nor vocab.json")
-    import shutil  # noqa: PLC0415
-
     shutil.copytree(saved_sources["t2i"], broken)
     for name in ("tokenizer.json", "vocab.json"):
         (broken / "tokenizer" / name).unlink(missing_ok=True)
     config = PipelineConfig(
         profile="full", device="cpu", model_sources={**saved_sources, "t2i": str(broken)}
     )
-    from pipeline.full_models import MissingWeightsError  # noqa: PLC0415
-
     with pytest.raises(MissingWeightsError) as caught:
         load_models(config)
     assert set(caught.value.missing) == {"t2i"}
     assert "tokenizer" in caught.value.missing["t2i"][0]
+
+
+def _install_in_hub_cache(directory: str, repo_id: str, cache_dir: Path) -> None:
+    """Lay a saved model out the way huggingface_hub caches a downloaded repo."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo_dir = cache_dir / f"models--{repo_id.replace('/', '--')}"
+    shutil.copytree(directory, repo_dir / "snapshots" / commit)
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text(commit)
+
+
+def test_hub_ids_are_found_in_the_configured_model_cache_dir(
+    saved_sources: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # The hub's default cache is empty: only model_cache_dir can supply the files.
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "default"))
+    cache_dir = tmp_path / "models-cache"
+    hub_ids = {role: f"cinealert-test/tiny-{role}" for role in saved_sources}
+    for role, directory in saved_sources.items():
+        _install_in_hub_cache(directory, hub_ids[role], cache_dir)
+    config = PipelineConfig(
+        profile="full", device="cpu", model_sources=hub_ids, model_cache_dir=cache_dir
+    )
+    models = load_models(config)
+    assert models.lora_applied
+    assert {entry.role: entry.name for entry in describe(models)}["t2i"] == hub_ids["t2i"]
+
+    with pytest.raises(MissingWeightsError) as caught:
+        load_models(config.with_changes(model_cache_dir=tmp_path / "default"))
+    assert set(caught.value.missing) == set(hub_ids)
+    assert str(tmp_path / "default") in str(caught.value)
+
+    # Checked without load_models: its per-process cache already holds this config's set.
+    shutil.rmtree(cache_dir / "models--cinealert-test--tiny-depth")
+    with pytest.raises(MissingWeightsError) as caught:
+        resolve_sources(config)
+    assert set(caught.value.missing) == {"depth"}
+    assert caught.value.cache_dir == cache_dir
+    assert str(cache_dir) in str(caught.value)
