@@ -1,7 +1,7 @@
 """Fixtures for media store tests.
 
-``s3_server`` (from ``tests.support.seaweed_fixtures``) is one real SeaweedFS S3 server
-for the session, started on first use and stopped at the end.
+``s3_server`` comes from the root conftest (``pytest_plugins``), so these tests share the
+run's one real SeaweedFS S3 server with every other package instead of starting their own.
 """
 
 from __future__ import annotations
@@ -9,10 +9,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from tests.support.seaweed_fixtures import s3_server
-
-__all__ = ["s3_server", "unique_bucket", "unique_prefix"]
 
 
 @pytest.fixture

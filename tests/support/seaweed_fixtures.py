@@ -1,9 +1,9 @@
 """pytest fixtures over the SeaweedFS test server, importable by any test package.
 
-Use from a conftest with ``from tests.support.seaweed_fixtures import s3_server``
-(each conftest that imports it gets its own session server), or register the module
-once for the whole run with ``pytest_plugins = ("tests.support.seaweed_fixtures",)``
-in the root conftest so every package shares one server.
+Registered once for the whole run by the root conftest
+(``pytest_plugins = ("tests.support.seaweed_fixtures",)``), so every package shares one
+server. Do not also import ``s3_server`` into a package conftest: each conftest that
+imports it gets its own session fixture, and so starts a second server.
 """
 
 from __future__ import annotations
