@@ -40,6 +40,14 @@ class ScenePrompt:
     source: str
     token_count: int
 
+    @property
+    def scene(self) -> str:
+        """The fitted scene description without the no-humans instruction: what a person
+        reading the alt text should hear (the instruction is meant for the image model)."""
+        suffix = f"{NO_HUMANS_INSTRUCTION}."
+        head = self.prompt.removesuffix(suffix).rstrip()
+        return head.removesuffix(".")
+
 
 def instruction(keywords: str) -> str:
     """The LLM's input in the fine-tuned chat format, e.g. ``[INST] Flood [/INST]``."""

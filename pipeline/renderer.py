@@ -203,7 +203,7 @@ class PipelineRenderer:
         media, poster = timer.run("encode", lambda: self._encode(frames, fps))
         description = timer.run(
             "alt_text",
-            lambda: alt_text(hazard.name, request.language, request.alert_text, scene.prompt),
+            lambda: alt_text(hazard.name, request.language, request.alert_text, scene.scene),
         )
         timings = dict(timer.timings)
         timings["total"] = (time.perf_counter() - started) * 1000.0

@@ -87,6 +87,8 @@ def test_template_is_used_only_when_given(tiny_models: ModelSet) -> None:
     )
     assert result.source == "template"
     assert result.prompt == f"A flooded town under a grey sky. {NO_HUMANS_INSTRUCTION}."
+    # The alt text describes the scene; the instruction is for the image model only.
+    assert result.scene == "A flooded town under a grey sky"
 
 
 def test_all_junk_llm_output_falls_back_to_keywords_and_says_so(

@@ -14,6 +14,7 @@ from PIL import Image
 from cap.taxonomy import load_taxonomy
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
 from pipeline.model_set import ModelSet
+from pipeline.prompt import NO_HUMANS_INSTRUCTION
 from pipeline.renderer import PipelineRenderer, build_renderer
 from tests.pipeline.conftest import SWEEP_CONFIG
 
@@ -60,6 +61,8 @@ def test_every_hazard_renders_with_both_methods(
     assert result.clip_score == max(result.candidate_scores)
     assert result.prompt.endswith("Do not include any humans.")
     assert result.alt_text
+    # The no-humans instruction is for the image model, not for people.
+    assert NO_HUMANS_INSTRUCTION not in result.alt_text
     stages = {"prompt", "t2i", "select", "mask", "animate", "encode", "total"}
     assert stages <= set(result.timings_ms)
     assert all(value >= 0 for value in result.timings_ms.values())
