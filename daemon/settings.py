@@ -23,23 +23,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pipeline.config import ROLES
+
 ENV_PREFIX = "CINEALERT_"
 # Names the daemon reads from the environment that are not fields of Settings.
 CONFIG_FILE_ENV = "CINEALERT_CONFIG"
 MODEL_SOURCE_ENV_PREFIX = "CINEALERT_MODEL_"
 
-MODEL_ROLES = (
-    "llm",
-    "lora",
-    "t2i",
-    "inpaint",
-    "clip",
-    "grounding_dino",
-    "sam",
-    "clipseg",
-    "vit",
-    "depth",
-)
+# The pipeline owns the list of model roles; its config module is torch-free.
+MODEL_ROLES = ROLES
 MODEL_PROFILES = ("tiny", "full")
 RENDER_METHODS = ("cinemagraph", "masked-sampling")
 MEDIA_BACKENDS = ("local", "s3")

@@ -19,6 +19,7 @@ import av.codec.codec
 import numpy as np
 from PIL import Image
 
+from pipeline.frames import check_frames
 from pipeline.interface import MediaFile
 
 # H.264 encoders in order of preference; only software ones, since the pipeline must
@@ -176,21 +177,6 @@ def count_frames(data: bytes) -> int:
     """Frames in an encoded GIF or WebP, as a decoder sees them."""
     with Image.open(io.BytesIO(data)) as image:
         return int(getattr(image, "n_frames", 1))
-
-
-def check_frames(frames: Sequence[np.ndarray]) -> tuple[int, int]:
-    """Raise ValueError unless frames are non-empty uint8 (H, W, 3) of one shape; return (H, W)."""
-    if len(frames) == 0:
-        raise ValueError("nothing to encode: got no frames")
-    shape = frames[0].shape
-    for index, frame in enumerate(frames):
-        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-            raise ValueError(
-                f"frame {index} must be uint8 (H, W, 3), got {frame.dtype} {frame.shape}"
-            )
-        if frame.shape != shape:
-            raise ValueError(f"frame {index} has shape {frame.shape}, frame 0 has {shape}")
-    return int(shape[0]), int(shape[1])
 
 
 def check_fps(fps: float, maximum: float = 240.0) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pipeline.frames import check_frames
+
 
 def interpolate_loop(frames: Sequence[np.ndarray], inbetweens: int) -> list[np.ndarray]:
     """Insert ``inbetweens`` linearly blended frames after every frame, wrapping around.
@@ -15,17 +17,7 @@ def interpolate_loop(frames: Sequence[np.ndarray], inbetweens: int) -> list[np.n
     """
     if inbetweens < 0:
         raise ValueError(f"inbetweens must be >= 0, got {inbetweens}")
-    if len(frames) == 0:
-        raise ValueError("interpolate_loop needs at least one frame, got none")
-    shape = frames[0].shape
-    for index, frame in enumerate(frames):
-        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-            raise ValueError(
-                f"frame {index} must be uint8 (H, W, 3), got {frame.dtype} {frame.shape}"
-            )
-        if frame.shape != shape:
-            raise ValueError(f"frame {index} has shape {frame.shape}, frame 0 has {shape}")
-
+    check_frames(frames)
     steps = inbetweens + 1
     output: list[np.ndarray] = []
     for index, start in enumerate(frames):
