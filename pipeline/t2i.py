@@ -52,20 +52,31 @@ def generate_candidates(
     factor = int(getattr(pipe, "vae_scale_factor", 8))
     if size % factor:
         raise ValueError(f"size must be a multiple of the VAE factor {factor}, got {size}")
-    per_batch = count if batch_size is None else max(1, batch_size)
-    seeds = candidate_seeds(seed, count)
+    return _call_in_batches(
+        pipe,
+        candidate_seeds(seed, count),
+        batch_size,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        height=size,
+        width=size,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+    )
+
+
+def _call_in_batches(
+    pipe: Any, seeds: Sequence[int], batch_size: int | None, **call_args: Any
+) -> list[np.ndarray]:
+    """Run a diffusers pipeline once per batch of seeds (one seeded generator per image)."""
+    per_batch = len(seeds) if batch_size is None else max(1, batch_size)
     device = torch.device(pipe.device)
     images: list[np.ndarray] = []
-    for start in range(0, count, per_batch):
-        chunk = seeds[start : start + per_batch]
+    for start in range(0, len(seeds), per_batch):
+        chunk = list(seeds[start : start + per_batch])
         with torch.inference_mode():
             output = pipe(
-                prompt=prompt,
-                negative_prompt=negative_prompt,
-                height=size,
-                width=size,
-                num_inference_steps=steps,
-                guidance_scale=guidance,
+                **call_args,
                 num_images_per_prompt=len(chunk),
                 generator=_generators(device, chunk),
                 output_type="np",
@@ -98,27 +109,19 @@ def make_inpaint_fn(
         height, width = image.shape[:2]
         pil_image = Image.fromarray(image)
         pil_mask = Image.fromarray(mask.astype(np.uint8) * 255, mode="L")
-        per_batch = len(seeds) if batch_size is None else max(1, batch_size)
-        device = torch.device(pipe.device)
-        results: list[np.ndarray] = []
-        for start in range(0, len(seeds), per_batch):
-            chunk = list(seeds[start : start + per_batch])
-            with torch.inference_mode():
-                output = pipe(
-                    prompt=prompt,
-                    negative_prompt=negative_prompt,
-                    image=pil_image,
-                    mask_image=pil_mask,
-                    height=height,
-                    width=width,
-                    num_inference_steps=steps,
-                    guidance_scale=guidance,
-                    num_images_per_prompt=len(chunk),
-                    generator=_generators(device, chunk),
-                    output_type="np",
-                )
-            for painted in to_uint8_images(output.images):
-                results.append(np.where(mask[:, :, None], painted, image))
-        return results
+        painted_images = _call_in_batches(
+            pipe,
+            seeds,
+            batch_size,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            image=pil_image,
+            mask_image=pil_mask,
+            height=height,
+            width=width,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+        )
+        return [np.where(mask[:, :, None], painted, image) for painted in painted_images]
 
     return inpaint

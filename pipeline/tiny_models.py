@@ -195,29 +195,39 @@ def build_diffusion() -> tuple[Any, Any]:
     return t2i, inpaint
 
 
+def _tiny_clip_text_config(tokenizer: Any) -> dict[str, Any]:
+    """The text tower shared by the tiny CLIP and CLIPSeg models."""
+    return {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 37,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "max_position_embeddings": 77,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+
+
+def _tiny_clip_vision_config(layers: int) -> dict[str, Any]:
+    """The vision tower shared by the tiny CLIP and CLIPSeg models (32 px, 8 px patches)."""
+    return {
+        "image_size": 32,
+        "patch_size": 8,
+        "hidden_size": 32,
+        "intermediate_size": 37,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+    }
+
+
 def build_clip() -> ProcessedModel:
     """A tiny CLIPModel (text + vision towers) with a real CLIPProcessor."""
     tokenizer = clip_tokenizer()
     config = CLIPConfig(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 37,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "max_position_embeddings": 77,
-            "bos_token_id": tokenizer.bos_token_id,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-        },
-        vision_config={
-            "image_size": 32,
-            "patch_size": 8,
-            "hidden_size": 32,
-            "intermediate_size": 37,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-        },
+        text_config=_tiny_clip_text_config(tokenizer),
+        vision_config=_tiny_clip_vision_config(layers=2),
         projection_dim=32,
     )
     with seeded(5):
@@ -233,25 +243,8 @@ def build_clipseg() -> ProcessedModel:
     """A tiny CLIPSegForImageSegmentation with a real CLIPSegProcessor."""
     tokenizer = clip_tokenizer()
     config = CLIPSegConfig(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 37,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "max_position_embeddings": 77,
-            "bos_token_id": tokenizer.bos_token_id,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-        },
-        vision_config={
-            "image_size": 32,
-            "patch_size": 8,
-            "hidden_size": 32,
-            "intermediate_size": 37,
-            "num_hidden_layers": 3,
-            "num_attention_heads": 4,
-        },
+        text_config=_tiny_clip_text_config(tokenizer),
+        vision_config=_tiny_clip_vision_config(layers=3),
         projection_dim=32,
         extract_layers=(1, 2),
         reduce_dim=16,
