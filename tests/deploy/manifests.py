@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
+import subprocess
 import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import pytest
+import yaml
 
 from daemon.metrics import create_metrics
 
@@ -32,18 +37,38 @@ def load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def renderer() -> ModuleType:
-    """deploy/kustomize_render.py as a module."""
-    return load_module(DEPLOY_DIR / "kustomize_render.py", "kustomize_render")
+def kubectl() -> str:
+    """Path of the kubectl binary; skips the calling test when there is none."""
+    path = shutil.which("kubectl")
+    if path is None:
+        pytest.skip(
+            "kubectl not found: rendering the overlays needs `kubectl kustomize` "
+            "(kubectl >= 1.27, kustomize v5) on PATH"
+        )
+    return path
 
 
 @cache
 def _rendered(overlay: str) -> tuple[dict[str, Any], ...]:
-    return tuple(renderer().render(K8S_DIR / "overlays" / overlay))
+    directory = K8S_DIR / "overlays" / overlay
+    result = subprocess.run(
+        [kubectl(), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"kubectl kustomize {directory} failed ({result.returncode}):\n{result.stderr}"
+    )
+    return tuple(d for d in yaml.safe_load_all(result.stdout) if d is not None)
 
 
 def rendered(overlay: str) -> list[dict[str, Any]]:
-    """The objects `kustomize build deploy/k8s/overlays/<overlay>` yields (rendered once)."""
+    """The objects `kubectl kustomize deploy/k8s/overlays/<overlay>` yields (rendered once).
+
+    Skips the calling test when kubectl is not installed; fails when kustomize does.
+    """
     return list(_rendered(overlay))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from daemon.settings import load_settings
+from tests.deploy.locks import RUNTIME_LOCK, read_lock
 from tests.deploy.manifests import DEPLOY_DIR, REPO_ROOT, one, rendered
 
 DOCKERFILE = DEPLOY_DIR / "Dockerfile"
@@ -80,7 +81,15 @@ def env_of(stage: Stage) -> dict[str, str]:
     return environment
 
 
-def torch_cuda_version() -> str | None:
+def locked_cuda_version() -> str:
+    """CUDA major.minor of the locked torch: the version of its nvidia-cuda-runtime wheel."""
+    runtimes = {pin.version for pin in read_lock(RUNTIME_LOCK) if pin.name == "nvidia-cuda-runtime"}
+    assert len(runtimes) == 1, f"expected one nvidia-cuda-runtime pin, found {runtimes}"
+    major, minor, *_ = next(iter(runtimes)).split(".")
+    return f"{major}.{minor}"
+
+
+def installed_torch_cuda_version() -> str | None:
     """torch.version.cuda of the installed wheel, read without importing torch."""
     spec = importlib.util.find_spec("torch")
     if spec is None or not spec.submodule_search_locations:
@@ -108,10 +117,24 @@ def test_base_image_is_pinned_cuda_runtime_matching_torch() -> None:
     repository, _, tag = base.partition(":")
     assert repository == "nvidia/cuda"
     assert tag and tag != "latest" and "-runtime-" in tag
-    cuda = torch_cuda_version()
-    if cuda is None:
-        pytest.skip("installed torch is not a CUDA build; nothing to match")
-    assert tag.startswith(cuda + "."), f"base {tag} vs torch.version.cuda {cuda}"
+    cuda = locked_cuda_version()
+    assert tag.startswith(cuda + "."), f"base {tag} vs the locked torch's CUDA {cuda}"
+
+
+def test_image_installs_the_runtime_lock_with_hashes() -> None:
+    builder = DOCKER.stages[0]
+    installs = [r for r in builder.all("RUN") if "pip install" in r]
+    assert any(f"--require-hashes -r deploy/{RUNTIME_LOCK.name}" in r for r in installs), installs
+    # The project itself adds no dependency the lock did not choose.
+    assert any("--no-deps" in r and "--no-build-isolation" in r for r in installs), installs
+
+
+def test_installed_torch_is_the_lock_cuda_build() -> None:
+    """The lock's CUDA reading (nvidia-cuda-runtime) is what the installed torch reports."""
+    installed = installed_torch_cuda_version()
+    if installed is None:
+        pytest.skip("installed torch is not a CUDA build")
+    assert installed == locked_cuda_version()
 
 
 def test_runtime_runs_as_the_non_root_user_the_manifests_expect() -> None:
@@ -168,4 +191,5 @@ def test_dockerignore_allows_exactly_what_the_build_copies() -> None:
     packages = {
         p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     }
-    assert packages | {"pyproject.toml", pyproject["project"]["readme"]} == allowed
+    lock = str(RUNTIME_LOCK.relative_to(REPO_ROOT))
+    assert packages | {"pyproject.toml", pyproject["project"]["readme"], lock} == allowed

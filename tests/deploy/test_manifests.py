@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -155,6 +156,36 @@ def test_gpu_overlay_asks_for_one_gpu_on_gpu_nodes() -> None:
     assert settings.render_workers == "auto"
     # KEDA owns the replica count; a fixed one would fight it on every apply.
     assert "replicas" not in one(objects, "Deployment")["spec"]
+
+
+def config_map_references(pod_spec: dict[str, Any]) -> set[str]:
+    """Names of the ConfigMaps a pod reads: envFrom, env valueFrom and volumes."""
+    names = {v["configMap"]["name"] for v in pod_spec.get("volumes", []) if "configMap" in v}
+    for container in all_containers(pod_spec):
+        names |= {
+            s["configMapRef"]["name"] for s in container.get("envFrom", []) if "configMapRef" in s
+        }
+        names |= {
+            e["valueFrom"]["configMapKeyRef"]["name"]
+            for e in container.get("env", [])
+            if "configMapKeyRef" in e.get("valueFrom", {})
+        }
+    return names
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_pods_read_the_hashed_generated_config_maps(overlay: str) -> None:
+    # kustomize suffixes generated ConfigMaps with a content hash and renames the
+    # references it knows; one it misses would point at a ConfigMap that never exists.
+    objects = rendered(overlay)
+    config_maps = {o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap"}
+    assert config_maps
+    for name in config_maps:
+        assert re.fullmatch(r"cinealert-[a-z-]+-[a-z0-9]{10}", name), name
+    for workload in workloads(objects):
+        references = config_map_references(workload["spec"]["template"]["spec"])
+        assert references, workload["metadata"]["name"]
+        assert references <= config_maps, (workload["metadata"]["name"], references)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
