@@ -35,22 +35,22 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from daemon.broker import EmbeddedBroker
-from daemon.hazard_cache import CachedMedia, CacheVariant, cache_key
-from daemon.health import Health
-from daemon.logging_setup import configure_logging
-from daemon.media_local import LocalDirectoryStore
-from daemon.metrics import create_metrics
-from daemon.render_workers import RenderWorkers
-from daemon.service import AlertService
-from daemon.settings import Settings
+from daemon.cache.hazard_cache import CachedMedia, CacheVariant, cache_key
+from daemon.kafka.broker import EmbeddedBroker
+from daemon.media.local_store import LocalDirectoryStore
+from daemon.runtime.health import Health
+from daemon.runtime.logging_setup import configure_logging
+from daemon.runtime.metrics import create_metrics
+from daemon.runtime.settings import Settings
+from daemon.service.app import AlertService
+from daemon.service.render_workers import RenderWorkers
 from pipeline.interface import RenderError, RenderRequest, RenderResult
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 HAZARD = "flood"
 PROFILE = "bench"
-# Same long-poll bound as the daemon's consumer (daemon/consumer.py), so neither side
+# Same long-poll bound as the daemon's consumer (daemon/kafka/consumer.py), so neither side
 # of the comparison waits on the broker's default 500 ms fetch wait.
 FETCH_MAX_WAIT_MS = 20
 

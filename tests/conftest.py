@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.broker import BrokerError, EmbeddedBroker
+from daemon.kafka.broker import BrokerError, EmbeddedBroker
 from tests.support.kafka import TopicNames
 
 # The SeaweedFS ``s3_server`` session fixture, shared by every test package.

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from daemon.broker import DEFAULT_HOST, BrokerError, EmbeddedBroker, find_free_port
+from daemon.kafka.broker import DEFAULT_HOST, BrokerError, EmbeddedBroker, find_free_port
 
 HELP = "start the embedded Kafka-compatible broker"
 DEFAULT_PORT = 9092

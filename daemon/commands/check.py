@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from daemon.settings import SettingsError, load_settings
+from daemon.runtime.settings import SettingsError, load_settings
 
 HELP = "probe the daemon's /readyz; exit 0 when ready, 1 otherwise"
 

@@ -24,21 +24,21 @@ from pathlib import Path
 
 from aiokafka.errors import KafkaError
 
-from daemon.broker import BrokerError, EmbeddedBroker, find_free_port
-from daemon.daemon_process import DaemonProcess, DaemonProcessError, ReadinessProbe
-from daemon.demo_results import (
+from daemon.kafka.broker import BrokerError, EmbeddedBroker, find_free_port
+from daemon.kafka.client_config import producer_kwargs
+from daemon.runtime.daemon_process import DaemonProcess, DaemonProcessError, ReadinessProbe
+from daemon.runtime.settings import Settings, SettingsError, env_name, load_settings
+from daemon.streams.demo_results import (
     ExpectedResults,
     ResultBoard,
     expected_results,
     results_table,
     status_counts,
 )
-from daemon.kafka_config import producer_kwargs
-from daemon.record_collector import RecordCollector
-from daemon.retime import retime_messages
-from daemon.settings import Settings, SettingsError, env_name, load_settings
-from daemon.stream_format import StreamMessage, read_stream
-from daemon.stream_player import check_speed, play
+from daemon.streams.format import StreamMessage, read_stream
+from daemon.streams.player import check_speed, play
+from daemon.streams.record_collector import RecordCollector
+from daemon.streams.retime import retime_messages
 
 HELP = "the main job: broker + daemon + replay of the bundled stream + results table"
 

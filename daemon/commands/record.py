@@ -10,9 +10,9 @@ from pathlib import Path
 
 from aiokafka.errors import KafkaError
 
-from daemon.kafka_config import client_kwargs
-from daemon.settings import load_settings
-from daemon.stream_recorder import RecordError, RecordLimits, record
+from daemon.kafka.client_config import client_kwargs
+from daemon.runtime.settings import load_settings
+from daemon.streams.recorder import RecordError, RecordLimits, record
 
 HELP = "capture a topic into a recorded-stream JSONL file"
 

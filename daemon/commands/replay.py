@@ -11,11 +11,11 @@ from pathlib import Path
 
 from aiokafka.errors import KafkaError
 
-from daemon.kafka_config import producer_kwargs
-from daemon.retime import retime_messages
-from daemon.settings import load_settings
-from daemon.stream_format import read_stream
-from daemon.stream_player import check_speed, play
+from daemon.kafka.client_config import producer_kwargs
+from daemon.runtime.settings import load_settings
+from daemon.streams.format import read_stream
+from daemon.streams.player import check_speed, play
+from daemon.streams.retime import retime_messages
 
 HELP = "play a recorded-stream JSONL file into a topic"
 

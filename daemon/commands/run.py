@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from daemon.health import Health
-from daemon.http_server import HttpServer
-from daemon.logging_setup import configure_logging, get_logger
-from daemon.media_factory import build_media_store
-from daemon.metrics import create_metrics
-from daemon.render_workers import RenderWorkers
-from daemon.renderer_factory import RendererFactoryError, build_renderers
-from daemon.service import AlertService, RendererWarmUpError
-from daemon.settings import Settings, SettingsError, load_settings
+from daemon.media.factory import build_media_store
+from daemon.runtime.health import Health
+from daemon.runtime.http_server import HttpServer
+from daemon.runtime.logging_setup import configure_logging, get_logger
+from daemon.runtime.metrics import create_metrics
+from daemon.runtime.settings import Settings, SettingsError, load_settings
+from daemon.service.app import AlertService, RendererWarmUpError
+from daemon.service.render_workers import RenderWorkers
+from daemon.service.renderer_factory import RendererFactoryError, build_renderers
 
 HELP = "run the daemon: consume CAP alerts, render, publish media records"
 

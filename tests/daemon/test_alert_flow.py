@@ -9,9 +9,9 @@ import pytest
 
 from cap.document import parse_document
 from cap.model import Alert
-from daemon.alert_flow import decide
-from daemon.dedupe import SeenAlerts
-from daemon.records import RecordError, SourcePosition, build_record, record_schema
+from daemon.service.alert_flow import decide
+from daemon.service.dedupe import SeenAlerts
+from daemon.service.records import RecordError, SourcePosition, build_record, record_schema
 from tests.support.cap_alerts import cap_alert
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from daemon.broker import BrokerError, EmbeddedBroker, probe_kafka
+from daemon.kafka.broker import BrokerError, EmbeddedBroker, probe_kafka
 from tests.support.kafka import (
     RawMessage,
     consume_messages,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.broker import find_free_port, probe_kafka
+from daemon.kafka.broker import find_free_port, probe_kafka
 
 READY = re.compile(r"broker ready: bootstrap 127\.0\.0\.1:(\d+) pid (\d+)")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from daemon.hazard_cache import (
+from daemon.cache.hazard_cache import (
     CachedMedia,
     CacheEntryError,
     CacheTopicSync,
@@ -18,7 +18,7 @@ from daemon.hazard_cache import (
     HazardCache,
     cache_key,
 )
-from daemon.single_flight import SingleFlight
+from daemon.service.single_flight import SingleFlight
 from tests.conftest import TopicNames
 from tests.support.cap_alerts import cap_alert
 from tests.support.fake_renderer import FakeRenderer

@@ -12,11 +12,11 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemon.health import Health
-from daemon.media_local import LocalDirectoryStore
-from daemon.metrics import create_metrics
-from daemon.render_workers import RenderWorkers
-from daemon.service import AlertService
+from daemon.media.local_store import LocalDirectoryStore
+from daemon.runtime.health import Health
+from daemon.runtime.metrics import create_metrics
+from daemon.service.app import AlertService
+from daemon.service.render_workers import RenderWorkers
 from tests.conftest import TopicNames
 from tests.support.cap_alerts import cap_alert
 from tests.support.fake_renderer import FakeRenderer

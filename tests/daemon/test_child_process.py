@@ -1,4 +1,4 @@
-"""`daemon.child_process` on real child processes: SIGTERM honoured, SIGTERM ignored
+"""`daemon.runtime.child_process` on real child processes: SIGTERM honoured, SIGTERM ignored
 (escalates to SIGKILL), SIGKILL at once, an already-exited child only reaped, and no
 child at all a no-op."""
 
@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 
-from daemon import child_process
+from daemon.runtime import child_process
 
 # Prints "ready" only once its SIGTERM disposition is set, so the test never races it.
 _CHILD = """

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from daemon.broker import EmbeddedBroker, find_free_port
+from daemon.kafka.broker import EmbeddedBroker, find_free_port
 from tests.conftest import TopicNames
 from tests.support.cap_alerts import cap_alert
 from tests.support.daemon_process import DaemonProcess

@@ -14,9 +14,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from daemon.cli import main as cinealert
-from daemon.health import Health
-from daemon.http_server import HttpServer, HttpServerError
-from daemon.metrics import create_metrics
+from daemon.runtime.health import Health
+from daemon.runtime.http_server import HttpServer, HttpServerError
+from daemon.runtime.metrics import create_metrics
 
 
 class ManualClock:

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from daemon.kafka_config import (
+from daemon.kafka.client_config import (
     KafkaConfigError,
     build_ssl_context,
     client_kwargs,
     consumer_kwargs,
     producer_kwargs,
 )
-from daemon.settings import Settings, load_settings
-from daemon.topics import TopicSpec, ensure_topics
+from daemon.kafka.topics import TopicSpec, ensure_topics
+from daemon.runtime.settings import Settings, load_settings
 from tests.support.kafka import TopicNames
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from daemon.logging_setup import (
+from daemon.runtime.logging_setup import (
     alert_context,
     bind_alert,
     configure_logging,

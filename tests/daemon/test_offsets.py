@@ -7,7 +7,7 @@ from aiokafka.structs import TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.offsets import OffsetTracker, OffsetTrackingError
+from daemon.service.offsets import OffsetTracker, OffsetTrackingError
 
 P0 = TopicPartition("in", 0)
 P1 = TopicPartition("in", 1)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka.structs import TopicPartition
 
-from daemon.work_queue import QueueEntry, WorkQueue
+from daemon.service.work_queue import QueueEntry, WorkQueue
 
 P0 = TopicPartition("in", 0)
 P1 = TopicPartition("in", 1)

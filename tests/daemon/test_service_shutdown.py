@@ -11,12 +11,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from daemon.health import Health
-from daemon.media_local import LocalDirectoryStore
-from daemon.metrics import create_metrics
-from daemon.render_workers import RenderWorkers
-from daemon.service import AlertService, RendererWarmUpError
-from daemon.settings import Settings
+from daemon.media.local_store import LocalDirectoryStore
+from daemon.runtime.health import Health
+from daemon.runtime.metrics import create_metrics
+from daemon.runtime.settings import Settings
+from daemon.service.app import AlertService, RendererWarmUpError
+from daemon.service.render_workers import RenderWorkers
 from tests.conftest import TopicNames
 from tests.support.cap_alerts import cap_alert
 from tests.support.fake_renderer import FakeRenderer

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from daemon.retime import retime_messages
-from daemon.stream_format import read_stream
+from daemon.streams.format import read_stream
+from daemon.streams.retime import retime_messages
 from tests.conftest import TopicNames
 from tests.support.fake_renderer import FakeRenderer
 from tests.support.kafka import RawMessage, consume_messages, produce_messages

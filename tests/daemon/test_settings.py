@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.settings import (
+from daemon.runtime.settings import (
     MODEL_ROLES,
     Settings,
     SettingsError,

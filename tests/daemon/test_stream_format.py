@@ -10,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from daemon.retime import parse_cap_datetime, retime_messages, retime_value, shift_cap_datetime
-from daemon.stream_format import (
+from daemon.streams.format import (
     RecordedStream,
     StreamFormatError,
     StreamHeader,
     StreamMessage,
     read_stream,
     write_stream,
+)
+from daemon.streams.retime import (
+    parse_cap_datetime,
+    retime_messages,
+    retime_value,
+    shift_cap_datetime,
 )
 
 KMA_1 = "kma@example.kr,KMA-1,2024-07-10T02:00:00+09:00"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main as cinealert
-from daemon.retime import parse_cap_datetime
-from daemon.stream_format import StreamHeader, StreamMessage, read_stream, write_stream
+from daemon.streams.format import StreamHeader, StreamMessage, read_stream, write_stream
+from daemon.streams.retime import parse_cap_datetime
 from tests.support.kafka import (
     RawMessage,
     consume_messages,

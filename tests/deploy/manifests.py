@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from daemon.metrics import create_metrics
+from daemon.runtime.metrics import create_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DIR = REPO_ROOT / "deploy"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.settings import load_settings
+from daemon.runtime.settings import load_settings
 from tests.deploy.locks import RUNTIME_LOCK, read_lock
 from tests.deploy.manifests import DEPLOY_DIR, REPO_ROOT, one, rendered
 

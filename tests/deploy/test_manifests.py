@@ -11,7 +11,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from daemon.settings import Settings, load_settings
+from daemon.runtime.settings import Settings, load_settings
 from tests.deploy.manifests import (
     CRD_SCHEMA_DIR,
     METRIC_NAME,

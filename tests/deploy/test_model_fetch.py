@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.settings import MODEL_ROLES
+from daemon.runtime.settings import MODEL_ROLES
 from tests.deploy.manifests import K8S_DIR, load_module, one, rendered
 
 model_fetch = load_module(K8S_DIR / "overlays" / "gpu" / "model_fetch.py", "model_fetch")

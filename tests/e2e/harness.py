@@ -24,16 +24,16 @@ import av
 import jsonschema
 from PIL import Image
 
-from daemon.broker import find_free_port
-from daemon.daemon_process import DaemonProcess
-from daemon.demo_results import ExpectedResults, ResultBoard, expected_results
-from daemon.kafka_config import producer_kwargs
-from daemon.record_collector import RecordCollector
-from daemon.records import record_schema
-from daemon.retime import retime_messages
-from daemon.settings import Settings, load_settings
-from daemon.stream_format import StreamMessage, read_stream
-from daemon.stream_player import play
+from daemon.kafka.broker import find_free_port
+from daemon.kafka.client_config import producer_kwargs
+from daemon.runtime.daemon_process import DaemonProcess
+from daemon.runtime.settings import Settings, load_settings
+from daemon.service.records import record_schema
+from daemon.streams.demo_results import ExpectedResults, ResultBoard, expected_results
+from daemon.streams.format import StreamMessage, read_stream
+from daemon.streams.player import play
+from daemon.streams.record_collector import RecordCollector
+from daemon.streams.retime import retime_messages
 from tests.support.seaweed import S3ServerInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

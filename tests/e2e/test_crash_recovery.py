@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.broker import EmbeddedBroker
-from daemon.daemon_process import DaemonProcess
+from daemon.kafka.broker import EmbeddedBroker
+from daemon.runtime.daemon_process import DaemonProcess
 from tests.e2e.harness import (
     PRESIGNED,
     RECORDINGS,

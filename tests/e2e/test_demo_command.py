@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.broker import find_free_port
+from daemon.kafka.broker import find_free_port
 from tests.e2e.harness import RECORDINGS, expectations_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -13,9 +13,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from daemon.broker import find_free_port
-from daemon.daemon_process import DaemonProcess, DaemonProcessError, probe_readiness
-from daemon.demo_results import (
+from daemon.kafka.broker import find_free_port
+from daemon.runtime.daemon_process import DaemonProcess, DaemonProcessError, probe_readiness
+from daemon.service.records import record_schema
+from daemon.streams.demo_results import (
     RecordFormatError,
     ResultBoard,
     decode_record,
@@ -23,9 +24,8 @@ from daemon.demo_results import (
     primary_media_url,
     results_table,
 )
-from daemon.records import record_schema
-from daemon.retime import retime_messages
-from daemon.stream_format import StreamMessage, read_stream
+from daemon.streams.format import StreamMessage, read_stream
+from daemon.streams.retime import retime_messages
 from tests.e2e.harness import RECORDINGS, expectations_of
 
 

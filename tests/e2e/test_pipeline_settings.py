@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.pipeline_settings import PipelineSettingsError, pipeline_config
-from daemon.renderer_factory import RendererFactoryError, build_renderers
-from daemon.settings import Settings
+from daemon.runtime.pipeline_settings import PipelineSettingsError, pipeline_config
+from daemon.runtime.settings import Settings
+from daemon.service.renderer_factory import RendererFactoryError, build_renderers
 
 
 def test_every_render_setting_reaches_the_pipeline_config() -> None:

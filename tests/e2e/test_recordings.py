@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon.broker import EmbeddedBroker
-from daemon.daemon_process import DaemonProcess
-from daemon.demo_results import ResultBoard
-from daemon.settings import Settings
+from daemon.kafka.broker import EmbeddedBroker
+from daemon.runtime.daemon_process import DaemonProcess
+from daemon.runtime.settings import Settings
+from daemon.streams.demo_results import ResultBoard
 from tests.e2e.harness import (
     PRESIGNED,
     RECORDINGS,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.broker import EmbeddedBroker
-from daemon.daemon_process import probe_readiness
-from daemon.demo_results import expected_results
+from daemon.kafka.broker import EmbeddedBroker
+from daemon.runtime.daemon_process import probe_readiness
+from daemon.streams.demo_results import expected_results
 from tests.e2e.harness import (
     RECORDINGS,
     StackConfig,

@@ -16,14 +16,14 @@ from aiohttp.test_utils import TestServer
 from PIL import Image
 from yarl import URL
 
-from daemon.media_local import (
+from daemon.media.local_store import (
     IMMUTABLE_CACHE_CONTROL,
     LocalDirectoryStore,
     LocalStoreError,
     media_routes,
 )
-from daemon.media_naming import InvalidMediaError
-from daemon.media_store import MediaStore, MediaStoreError
+from daemon.media.naming import InvalidMediaError
+from daemon.media.store import MediaStore, MediaStoreError
 
 
 def _encode(image_format: str, colour: tuple[int, int, int]) -> bytes:

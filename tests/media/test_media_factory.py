@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 
-from daemon.media_factory import UnknownMediaBackendError, build_media_store
-from daemon.media_local import LocalDirectoryStore
-from daemon.media_s3 import S3Store
-from daemon.settings import Settings, load_settings
+from daemon.media.factory import UnknownMediaBackendError, build_media_store
+from daemon.media.local_store import LocalDirectoryStore
+from daemon.media.s3_store import S3Store
+from daemon.runtime.settings import Settings, load_settings
 from tests.support.seaweed import S3ServerInfo
 
 

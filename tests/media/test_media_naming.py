@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from daemon.media_naming import (
+from daemon.media.naming import (
     MEDIA_TYPES,
     InvalidMediaError,
     check_media_type,

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from daemon.media_s3 import S3Store, S3StoreConfig, S3UnavailableError
-from daemon.media_store import MediaStoreError
+from daemon.media.s3_store import S3Store, S3StoreConfig, S3UnavailableError
+from daemon.media.store import MediaStoreError
 from tests.media.faulty_proxy import FaultyProxy
 from tests.support.seaweed import S3ServerInfo
 

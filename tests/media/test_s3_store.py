@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from daemon.media_s3 import (
+from daemon.media.s3_store import (
     IMMUTABLE_CACHE_CONTROL,
     S3AccessDeniedError,
     S3BucketNotFoundError,
@@ -19,7 +19,7 @@ from daemon.media_s3 import (
     S3Store,
     S3StoreConfig,
 )
-from daemon.media_store import MediaStoreError
+from daemon.media.store import MediaStoreError
 from tests.support.seaweed import S3ServerInfo, admin_client
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from daemon.broker import find_free_port
+from daemon.kafka.broker import find_free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKE_RENDERER = "tests.support.fake_renderer:build"

@@ -17,13 +17,13 @@ from typing import Any
 
 import jsonschema
 
-from daemon.health import Health
-from daemon.media_local import LocalDirectoryStore
-from daemon.metrics import Metrics, create_metrics
-from daemon.records import record_schema
-from daemon.render_workers import RenderWorkers
-from daemon.service import AlertService
-from daemon.settings import Settings
+from daemon.media.local_store import LocalDirectoryStore
+from daemon.runtime.health import Health
+from daemon.runtime.metrics import Metrics, create_metrics
+from daemon.runtime.settings import Settings
+from daemon.service.app import AlertService
+from daemon.service.records import record_schema
+from daemon.service.render_workers import RenderWorkers
 from tests.support.fake_renderer import FakeRenderer
 from tests.support.kafka import RawMessage, consume_messages
 

@@ -14,24 +14,38 @@ import dataclasses
 import math
 import os
 import re
-import tomllib
-import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pipeline.config import ROLES
+from daemon.runtime.setting_values import (
+    CONFIG_FILE_ENV,
+    ENV_PREFIX,
+    MODEL_ROLES,
+    MODEL_SOURCE_ENV_PREFIX,
+    SettingsError,
+    env_name,
+    is_kubernetes_service_link,
+    values_from_environ,
+    values_from_toml,
+)
 
-ENV_PREFIX = "CINEALERT_"
-# Names the daemon reads from the environment that are not fields of Settings.
-CONFIG_FILE_ENV = "CINEALERT_CONFIG"
-MODEL_SOURCE_ENV_PREFIX = "CINEALERT_MODEL_"
+# Re-exported: callers import the whole settings vocabulary from this module.
+__all__ = [
+    "CONFIG_FILE_ENV",
+    "ENV_PREFIX",
+    "MODEL_ROLES",
+    "MODEL_SOURCE_ENV_PREFIX",
+    "Settings",
+    "SettingsError",
+    "env_name",
+    "is_kubernetes_service_link",
+    "load_settings",
+]
 
-# The pipeline owns the list of model roles; its config module is torch-free.
-MODEL_ROLES = ROLES
 MODEL_PROFILES = ("tiny", "full")
 RENDER_METHODS = ("cinemagraph", "masked-sampling")
 MEDIA_BACKENDS = ("local", "s3")
@@ -41,28 +55,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
 
 _CUDA_DEVICE = re.compile(r"^cuda:\d+$")
-# Kubernetes injects "service link" variables for every Service in the namespace; a
-# Service named "cinealert" yields CINEALERT_SERVICE_HOST, CINEALERT_PORT_8080_TCP...
-# They are not settings and must not stop the daemon.
-_SERVICE_LINK = re.compile(
-    r"^CINEALERT(?:_[A-Z0-9_]+?)??_(?P<kind>SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?|"
-    r"PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_ADDR|_PORT|_PROTO)?)?)$"
-)
-_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
-
-
-class SettingsError(ValueError):
-    """A configuration key is unknown or its value is invalid.
-
-    ``key`` is the environment variable or TOML key at fault, ``value`` what it held.
-    """
-
-    def __init__(self, key: str, value: object, problem: str) -> None:
-        self.key = key
-        self.value = value
-        self.problem = problem
-        super().__init__(f"{key}={value!r}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -98,7 +90,7 @@ class Settings:
     render_dtype: str = "auto"
     model_sources: Mapping[str, str] = field(default_factory=dict)
     # Renderer plug-in "module:function" called with the settings (tests, other renderers);
-    # None = the generative pipeline (daemon/renderer_factory.py).
+    # None = the generative pipeline (daemon/service/renderer_factory.py).
     renderer: str | None = None
     model_cache_dir: Path | None = None
     # service behaviour
@@ -153,25 +145,6 @@ class Settings:
         return f"http://{host}:{self.http_port}"
 
 
-def is_kubernetes_service_link(name: str, value: str) -> bool:
-    """True for a variable Kubernetes injects for a Service (not a cinealert setting).
-
-    A bare ``..._PORT`` counts only with a ``tcp://``-style value, so a mistyped
-    ``CINEALERT_HTPP_PORT=8080`` still fails loudly.
-    """
-    match = _SERVICE_LINK.match(name)
-    if match is None:
-        return False
-    if match["kind"] == "PORT":
-        return value.startswith(("tcp://", "udp://", "sctp://"))
-    return True
-
-
-def env_name(field_name: str) -> str:
-    """The environment variable that sets ``field_name``."""
-    return ENV_PREFIX + field_name.upper()
-
-
 def load_settings(
     environ: Mapping[str, str] | None = None, config_file: Path | None = None
 ) -> Settings:
@@ -185,8 +158,8 @@ def load_settings(
         config_file = Path(env[CONFIG_FILE_ENV])
     values: dict[str, Any] = {}
     if config_file is not None:
-        values.update(_values_from_toml(config_file))
-    env_values = _values_from_environ(env)
+        values.update(values_from_toml(config_file, _field_types()))
+    env_values = values_from_environ(env, _field_types())
     if "model_sources" in env_values and "model_sources" in values:
         merged = dict(values["model_sources"])
         merged.update(env_values.pop("model_sources"))
@@ -202,143 +175,6 @@ def load_settings(
 def _field_types() -> dict[str, Any]:
     hints = typing.get_type_hints(Settings)
     return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
-
-
-def _values_from_environ(env: Mapping[str, str]) -> dict[str, Any]:
-    types_by_field = _field_types()
-    values: dict[str, Any] = {}
-    model_sources: dict[str, str] = {}
-    for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
-            continue
-        field_name = name[len(ENV_PREFIX) :].lower()
-        if field_name in types_by_field and field_name != "model_sources":
-            values[field_name] = _parse_text(name, raw, types_by_field[field_name])
-        elif name.startswith(MODEL_SOURCE_ENV_PREFIX):
-            role = name[len(MODEL_SOURCE_ENV_PREFIX) :].lower()
-            if role not in MODEL_ROLES:
-                raise SettingsError(
-                    name, raw, f"unknown model role; roles are {_upper_list(MODEL_ROLES)}"
-                )
-            model_sources[role] = _non_empty(name, raw)
-        elif not is_kubernetes_service_link(name, raw):
-            raise SettingsError(name, raw, "unknown setting (see docs/configuration.md)")
-    if model_sources:
-        values["model_sources"] = model_sources
-    return values
-
-
-def _values_from_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError as error:
-        raise SettingsError(CONFIG_FILE_ENV, str(path), "config file not found") from error
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(CONFIG_FILE_ENV, str(path), f"not valid TOML: {error}") from error
-    types_by_field = _field_types()
-    values: dict[str, Any] = {}
-    for key, raw in document.items():
-        where = f"{path}:{key}"
-        if key not in types_by_field:
-            raise SettingsError(where, raw, "unknown setting (see docs/configuration.md)")
-        if key == "model_sources":
-            values[key] = _model_sources_from_toml(where, raw)
-        else:
-            values[key] = _parse_toml_value(where, raw, types_by_field[key])
-    return values
-
-
-def _model_sources_from_toml(where: str, raw: object) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise SettingsError(where, raw, "must be a table of role = source")
-    sources: dict[str, str] = {}
-    for role, source in raw.items():
-        if role not in MODEL_ROLES:
-            raise SettingsError(f"{where}.{role}", source, f"unknown model role; {MODEL_ROLES}")
-        if not isinstance(source, str):
-            raise SettingsError(f"{where}.{role}", source, "must be a string")
-        sources[role] = _non_empty(f"{where}.{role}", source)
-    return sources
-
-
-def _optional_inner(annotation: Any) -> tuple[Any, bool]:
-    """For ``X | None`` return (X, True); otherwise (annotation, False)."""
-    if isinstance(annotation, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) == 1:
-            return members[0], True
-    return annotation, False
-
-
-def _parse_text(key: str, raw: str, annotation: Any) -> Any:
-    """Parse an environment string into the field's type; empty means None for optionals."""
-    inner, optional = _optional_inner(annotation)
-    if optional and raw.strip() == "":
-        return None
-    parsers: dict[Any, Callable[[str, str], Any]] = {
-        str: lambda _k, v: v,
-        int: _parse_int,
-        float: _parse_float,
-        bool: _parse_bool,
-        Path: lambda _k, v: Path(v),
-    }
-    if inner not in parsers:
-        raise SettingsError(key, raw, f"cannot be set from text (type {inner})")
-    return parsers[inner](key, raw)
-
-
-def _parse_toml_value(key: str, raw: object, annotation: Any) -> Any:
-    """Check a TOML value has the field's type (TOML carries types; no string coercion)."""
-    inner, _optional = _optional_inner(annotation)
-    if inner is bool:
-        if isinstance(raw, bool):
-            return raw
-    elif inner is int:
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-    elif inner is float:
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            return float(raw)
-    elif inner is Path:
-        if isinstance(raw, str):
-            return Path(raw)
-    elif inner is str and isinstance(raw, str):
-        return raw
-    raise SettingsError(key, raw, f"must be a TOML {getattr(inner, '__name__', inner)}")
-
-
-def _parse_int(key: str, raw: str) -> int:
-    try:
-        return int(raw.strip())
-    except ValueError as error:
-        raise SettingsError(key, raw, "not an integer") from error
-
-
-def _parse_float(key: str, raw: str) -> float:
-    try:
-        return float(raw.strip())
-    except ValueError as error:
-        raise SettingsError(key, raw, "not a number") from error
-
-
-def _parse_bool(key: str, raw: str) -> bool:
-    word = raw.strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise SettingsError(key, raw, "not a boolean (use true/false, 1/0, yes/no, on/off)")
-
-
-def _non_empty(key: str, raw: str) -> str:
-    if not raw.strip():
-        raise SettingsError(key, raw, "must not be empty")
-    return raw
-
-
-def _upper_list(names: tuple[str, ...]) -> str:
-    return ", ".join(n.upper() for n in names)
 
 
 # ---------------------------------------------------------------------------

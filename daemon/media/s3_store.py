@@ -27,8 +27,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from daemon.media_naming import check_media_type, content_name
-from daemon.media_store import MediaStoreError, StoredObject
+from daemon.media.naming import check_media_type, content_name
+from daemon.media.store import MediaStoreError, StoredObject
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

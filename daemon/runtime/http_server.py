@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from daemon.health import Health
+from daemon.runtime.health import Health
 
 
 class HttpServerError(RuntimeError):

@@ -11,7 +11,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from daemon.settings import Settings, env_name
+from daemon.runtime.settings import Settings, env_name
 
 CLIENT_ID = "cinealert"
 

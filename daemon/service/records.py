@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from cap.model import Alert, Info
-from daemon.hazard_cache import CachedMedia
+from daemon.cache.hazard_cache import CachedMedia
 
 RECORD_SCHEMA_ID = "cinealert.media/1"
 TERMINAL_STATUSES = ("rendered", "cached", "skipped", "cancelled", "expired", "failed")

@@ -11,10 +11,10 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from daemon.kafka_config import consumer_kwargs
-from daemon.logging_setup import get_logger
-from daemon.metrics import Metrics
-from daemon.settings import Settings
+from daemon.kafka.client_config import consumer_kwargs
+from daemon.runtime.logging_setup import get_logger
+from daemon.runtime.metrics import Metrics
+from daemon.runtime.settings import Settings
 
 log = get_logger(__name__)
 

@@ -12,9 +12,9 @@ from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer
 
-from daemon.demo_results import RecordFormatError, ResultBoard, decode_record, progress_line
-from daemon.kafka_config import client_kwargs
-from daemon.settings import Settings
+from daemon.kafka.client_config import client_kwargs
+from daemon.runtime.settings import Settings
+from daemon.streams.demo_results import RecordFormatError, ResultBoard, decode_record, progress_line
 
 FETCH_TIMEOUT_MS = 500
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from cap.classify import classify_alert
 from cap.document import parse_document
-from daemon.stream_format import StreamMessage
+from daemon.streams.format import StreamMessage
 
 # (sender, identifier, sent) as in `cap.model.Alert.key`.
 AlertKey = tuple[str, str, datetime]

@@ -6,7 +6,7 @@ Two sources, chosen by settings:
   with a deterministic renderer; operators can use it to plug another implementation.
 - otherwise ``pipeline.renderer.build_renderer(config)``, one renderer per device of
   ``render_workers`` (``auto``: every CUDA GPU, else one on CPU), each with the
-  `PipelineConfig` that ``daemon.pipeline_settings`` derives from the settings.
+  `PipelineConfig` that ``daemon.runtime.pipeline_settings`` derives from the settings.
 
 Importing here, inside functions, keeps torch out of the daemon's import time.
 """
@@ -16,8 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from daemon.pipeline_settings import PipelineSettingsError, pipeline_config
-from daemon.settings import Settings
+from daemon.runtime.pipeline_settings import PipelineSettingsError, pipeline_config
+from daemon.runtime.settings import Settings
 from pipeline.interface import Renderer
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from daemon.stream_format import StreamMessage
+from daemon.streams.format import StreamMessage
 
 # Callback after each produced message: (messages done, total).
 Progress = Callable[[int, int], None]

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import Processor
 
-from daemon.settings import LOG_FORMATS, LOG_LEVELS
+from daemon.runtime.settings import LOG_FORMATS, LOG_LEVELS
 
 # Loggers of libraries that are chatty at INFO; they still log warnings and errors.
 _QUIET_LIBRARIES = ("aiokafka", "kafka", "aiohttp.access", "botocore", "urllib3")

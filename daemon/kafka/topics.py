@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from daemon.kafka_config import client_kwargs
-from daemon.settings import Settings
+from daemon.kafka.client_config import client_kwargs
+from daemon.runtime.settings import Settings
 
 TOPIC_ALREADY_EXISTS = 36
 # The cache topic keeps only the newest record per key; Kafka compaction does that.

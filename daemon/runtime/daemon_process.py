@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon import child_process
+from daemon.runtime import child_process
 
 _PR_SET_PDEATHSIG = 1
 _LOG_TAIL_BYTES = 4000

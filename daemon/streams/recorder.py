@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from daemon.stream_format import StreamHeader, StreamMessage, header_line, message_line
+from daemon.streams.format import StreamHeader, StreamMessage, header_line, message_line
 
 
 class RecordError(RuntimeError):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from daemon.stream_format import StreamMessage
+from daemon.streams.format import StreamMessage
 
 _DATE_ELEMENT = re.compile(
     r"(?P<open><(?P<prefix>[A-Za-z_][\w.-]*:)?(?P<name>sent|effective|onset|expires)\s*>)"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from daemon.media_local import LocalDirectoryStore
-from daemon.media_s3 import S3ConfigError, S3Store, S3StoreConfig
-from daemon.media_store import MediaStore
+from daemon.media.local_store import LocalDirectoryStore
+from daemon.media.s3_store import S3ConfigError, S3Store, S3StoreConfig
+from daemon.media.store import MediaStore
 
 if TYPE_CHECKING:
-    from daemon.settings import Settings
+    from daemon.runtime.settings import Settings
 
 
 class UnknownMediaBackendError(ValueError):

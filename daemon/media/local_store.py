@@ -14,14 +14,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from daemon.media_naming import (
+from daemon.media.naming import (
     MEDIA_TYPES,
     InvalidMediaError,
     check_media_type,
     content_name,
     stored_name_extension,
 )
-from daemon.media_store import MediaStoreError, StoredObject
+from daemon.media.store import MediaStoreError, StoredObject
 
 # Content never changes under a content-addressed name, so clients may cache forever.
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"

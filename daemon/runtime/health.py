@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from daemon.metrics import Metrics
+from daemon.runtime.metrics import Metrics
 
 BROKER_CONNECTED = "broker_connected"
 RENDERER_WARM = "renderer_warm"

@@ -1,0 +1,120 @@
+"""Per-message handling: parse, dead-letter refused input, dedupe, decide, cache or queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from cap.classify import classify_alert
+from cap.document import parse_document
+from cap.model import Alert
+from cap.priority import PriorityError, priority_band, priority_score
+from daemon.cache.hazard_cache import (
+    cache_key,
+)
+from daemon.runtime.logging_setup import alert_context, get_logger, message_context
+from daemon.service.alert_flow import RENDER, decide
+from daemon.service.offsets import Ticket
+from daemon.service.records import (
+    Priority,
+    SourcePosition,
+)
+from daemon.service.rendering import RenderDispatch
+from daemon.service.state import QueuedAlert
+from daemon.service.work_queue import QueueEntry
+
+log = get_logger(__name__)
+
+ERROR_NO_ALERTS = "no-alerts"
+
+
+class MessageHandling(RenderDispatch):
+    """Turns one input message into records now or queued work."""
+
+    async def _handle_message(self, record: ConsumerRecord[Any, Any]) -> None:
+        partition = TopicPartition(record.topic, record.partition)
+        consumed_at = self._clock()
+        self.metrics.alerts_consumed.inc()
+        if record.offset <= self.tracker.last_seen(partition):
+            # The position moved back (offset reset, or a seek by the client after an
+            # error): start the partition over, as after a rebalance, so nothing queued
+            # under the old tracking is committed by its re-read copy.
+            log.warning(
+                "partition_rewound",
+                partition=str(partition),
+                offset=record.offset,
+                last_seen=self.tracker.last_seen(partition),
+            )
+            self._hand_back({partition})
+        ticket = self.tracker.begin(partition, record.offset, parts=0)
+        source = SourcePosition(record.topic, record.partition, record.offset)
+        value: bytes = record.value if record.value is not None else b""
+        with message_context(record.topic, record.partition, record.offset):
+            started = self._clock()
+            document = parse_document(value)
+            self._parse_seconds.observe(self._clock() - started)
+            if document.error is not None:
+                await self._dead_letter(ticket, record, document.error.code, document.error.message)
+                return
+            for rejected in document.rejected:
+                await self._dead_letter(
+                    ticket, record, rejected.error.code, rejected.error.message, rejected.index
+                )
+            if not document.alerts and not document.rejected:
+                await self._dead_letter(
+                    ticket, record, ERROR_NO_ALERTS, f"{document.kind} input carries no CAP alert"
+                )
+            for alert in document.alerts:
+                await self._handle_alert(alert, ticket, source, consumed_at)
+
+    async def _handle_alert(
+        self, alert: Alert, ticket: Ticket, source: SourcePosition, consumed_at: float
+    ) -> None:
+        self.tracker.add_parts(ticket, 1)
+        with alert_context(alert.identifier, alert.sender):
+            hazard = classify_alert(alert).hazard
+            if not self.seen.first_time(alert.key):
+                self.metrics.duplicates.inc()
+                log.info("duplicate_alert", sent=alert.sent.isoformat())
+                self.tracker.finish(ticket)
+                return
+            now = self._wall_clock()
+            decision = decide(alert, hazard, now, self.settings.render_test_alerts)
+            if decision.withdraws:
+                for entry in self.queue.remove_alerts(decision.withdraws):
+                    withdrawn = entry.payload
+                    log.info(
+                        "queued_alert_withdrawn",
+                        withdrawn=withdrawn.alert.identifier,
+                        reason=decision.withdraw_reason,
+                    )
+                    await self._publish_record(
+                        withdrawn, "cancelled", reason=decision.withdraw_reason
+                    )
+            work = QueuedAlert(alert, hazard, _priority(alert, now), ticket, source, consumed_at)
+            if decision.outcome != RENDER:
+                await self._publish_record(work, decision.outcome, reason=decision.reason)
+                return
+            key = cache_key(hazard, self.settings.render_method, self.workers.profile)
+            variant = self.cache.lookup(key)
+            if variant is not None:
+                self.metrics.cache_hits.inc()
+                await self._publish_record(work, "cached", outcome=self._outcome(variant))
+                return
+            self.metrics.cache_misses.inc()
+            score = work.priority.score if work.priority else 0.0
+            band = work.priority.band if work.priority else "low"
+            self.queue.put(
+                QueueEntry(alert.key, key, band, score, ticket.partition, ticket.offset, work)
+            )
+
+
+def _priority(alert: Alert, now: datetime) -> Priority | None:
+    try:
+        score = priority_score(alert, now)
+        return Priority(score, priority_band(score))
+    except PriorityError as error:
+        log.warning("priority_unavailable", error=str(error))
+        return None
