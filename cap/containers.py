@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from cap import errors
-from cap.alert_parser import CAP_NAMESPACES
+from cap.elements import CAP_NAMESPACES
 from cap.errors import CapError
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
