@@ -78,15 +78,26 @@ def client_kwargs(settings: Settings) -> dict[str, Any]:
 
 
 def consumer_kwargs(settings: Settings) -> dict[str, Any]:
-    """Arguments for the daemon's group consumer: manual commits, start at the oldest."""
+    """Arguments for the daemon's group consumer: manual commits, committed reads only.
+
+    ``auto_offset_reset="none"``: a position outside the log raises instead of being
+    reset quietly, so the input consumer can apply ``kafka_offset_reset`` loudly (an
+    error log and a metric name the partition and how far it jumped). A group with no
+    committed offset yet starts at ``kafka_offset_reset`` the same way.
+    """
     return {
         **client_kwargs(settings),
         "group_id": settings.group_id,
         "enable_auto_commit": False,
-        "auto_offset_reset": "earliest",
+        "auto_offset_reset": "none",
+        # Alerts from an upstream producer's aborted transaction are never rendered.
+        "isolation_level": settings.kafka_isolation_level,
+        # Partitions added to the input topic are noticed within this time.
+        "metadata_max_age_ms": settings.kafka_metadata_max_age_ms,
     }
 
 
 def producer_kwargs(settings: Settings) -> dict[str, Any]:
-    """Arguments for producers: wait for all in-sync replicas before a send counts."""
-    return {**client_kwargs(settings), "acks": "all"}
+    """Arguments for producers: wait for all in-sync replicas, compress as configured."""
+    compression = None if settings.kafka_compression == "none" else settings.kafka_compression
+    return {**client_kwargs(settings), "acks": "all", "compression_type": compression}

@@ -1,6 +1,9 @@
 """The input-topic group consumer: subscription, rebalance hooks, backpressure, commits, lag.
 
 Auto-commit is off: the service commits only offsets the `OffsetTracker` says are safe.
+Fetching goes one partition at a time (see `PartitionReader`), so a batch that cannot
+be decoded is pinned to its partition and offset and skipped there, instead of failing
+every fetch of the session.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from daemon.kafka.client_config import consumer_kwargs
+from daemon.kafka.partition_reader import PartitionReader, SkipReporter
 from daemon.runtime.logging_setup import get_logger
 from daemon.runtime.metrics import Metrics
 from daemon.runtime.settings import Settings
@@ -36,13 +40,16 @@ class PartitionOwner(Protocol):
 
 
 class _RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: PartitionOwner) -> None:
+    def __init__(self, owner: PartitionOwner, reader: PartitionReader) -> None:
         self._owner = owner
+        self._reader = reader
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
+        self._reader.forget(set(revoked))
         await self._owner.partitions_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
+        self._reader.forget(set(assigned))
         await self._owner.partitions_assigned(set(assigned))
 
 
@@ -55,10 +62,10 @@ class InputConsumer:
         owner: PartitionOwner,
         metrics: Metrics,
         extra_kwargs: Mapping[str, Any] | None = None,
+        on_skip: SkipReporter | None = None,
     ) -> None:
         self._settings = settings
         self._metrics = metrics
-        self._listener = _RebalanceListener(owner)
         self._consumer = AIOKafkaConsumer(
             **consumer_kwargs(settings),
             # A member that dies is noticed within seconds, so its partitions move fast.
@@ -68,6 +75,8 @@ class InputConsumer:
             **(extra_kwargs or {}),
         )
         self._paused = False
+        self._reader = PartitionReader(self._consumer, settings, metrics, on_skip)
+        self._listener = _RebalanceListener(owner, self._reader)
 
     @property
     def paused(self) -> bool:
@@ -80,12 +89,8 @@ class InputConsumer:
         self._consumer.subscribe([self._settings.input_topic], listener=self._listener)
 
     async def fetch(self, timeout_ms: int, max_records: int) -> list[ConsumerRecord[Any, Any]]:
-        """The next batch, partitions interleaved in offset order per partition."""
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-        records: list[ConsumerRecord[Any, Any]] = []
-        for messages in batches.values():
-            records.extend(messages)
-        return records
+        """The next batch, in offset order per partition; undecodable offsets are skipped."""
+        return await self._reader.fetch(timeout_ms, max_records)
 
     def apply_backpressure(self, queued: int) -> None:
         """Pause every assigned partition at ``queue_max``; resume once the queue drained."""

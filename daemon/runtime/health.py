@@ -3,7 +3,9 @@
 Liveness: a heartbeat task stamps the time every ``interval_s``; if the stamp is older
 than ``stale_after_s`` the event loop is starved or blocked, and ``/healthz`` says so.
 Readiness: the daemon sets named checks (``broker_connected``, ``renderer_warm``, and
-any it adds); ``/readyz`` is ready only when every one is true.
+any it adds); ``/readyz`` is ready only when every one is true. It also reports input
+offsets skipped because their bytes could not be had: skipping keeps the partition
+moving, so it does not make the daemon unready, but an operator must see it.
 """
 
 from __future__ import annotations
@@ -28,11 +30,25 @@ class Liveness:
 
 
 @dataclass(frozen=True)
+class SkippedInput:
+    """An input offset given up on: where, why, and when (Unix time)."""
+
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    error: str
+    at: float
+
+
+@dataclass(frozen=True)
 class Readiness:
-    """Whether the daemon is ready, and the value of every check."""
+    """Whether the daemon is ready, the value of every check, and input skips so far."""
 
     ready: bool
     checks: dict[str, bool]
+    skipped_inputs: int = 0
+    last_skipped: SkippedInput | None = None
 
 
 class Health:
@@ -57,6 +73,8 @@ class Health:
         self._last_beat = clock()
         self._checks: dict[str, bool] = {BROKER_CONNECTED: False, RENDERER_WARM: False}
         self._heartbeat: asyncio.Task[None] | None = None
+        self._skipped_inputs = 0
+        self._last_skipped: SkippedInput | None = None
         self._publish_gauges()
 
     # readiness -------------------------------------------------------------
@@ -74,10 +92,20 @@ class Health:
         """Record whether the renderer has its models loaded."""
         self.set_check(RENDERER_WARM, ok)
 
+    def note_skipped_input(self, skipped: SkippedInput) -> None:
+        """Count an input offset that was skipped; the last one is shown on ``/readyz``."""
+        self._skipped_inputs += 1
+        self._last_skipped = skipped
+
     def readiness(self) -> Readiness:
         """Ready only when every check is true."""
         checks = dict(self._checks)
-        return Readiness(ready=all(checks.values()), checks=checks)
+        return Readiness(
+            ready=all(checks.values()),
+            checks=checks,
+            skipped_inputs=self._skipped_inputs,
+            last_skipped=self._last_skipped,
+        )
 
     # liveness --------------------------------------------------------------
 

@@ -7,6 +7,7 @@ with :meth:`HttpServer.add_route` / :meth:`HttpServer.add_static` before ``start
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from aiohttp import web
@@ -97,7 +98,12 @@ class HttpServer:
 
     async def _readyz(self, _request: web.Request) -> web.Response:
         readiness = self.health.readiness()
-        body = {"ready": readiness.ready, "checks": readiness.checks}
+        body: dict[str, object] = {
+            "ready": readiness.ready,
+            "checks": readiness.checks,
+            "skipped_inputs": readiness.skipped_inputs,
+            "last_skipped": asdict(readiness.last_skipped) if readiness.last_skipped else None,
+        }
         return web.json_response(body, status=200 if readiness.ready else 503)
 
     async def _metrics(self, _request: web.Request) -> web.Response:

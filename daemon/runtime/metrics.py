@@ -38,6 +38,8 @@ class Metrics:
     broker_connected: Gauge
     renderer_ready: Gauge
     duplicates: Counter
+    input_skipped: Counter
+    input_offset_resets: Counter
 
 
 def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
@@ -126,6 +128,20 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         duplicates=Counter(
             "cinealert_duplicate_alerts_total",
             "Alerts recognised as already handled (same sender, identifier, sent); no record.",
+            registry=reg,
+        ),
+        input_skipped=Counter(
+            "cinealert_input_records_skipped_total",
+            "Input offsets skipped without a record or a dead letter, because their bytes could"
+            " not be had (undecodable or corrupt batch, record larger than the fetch size).",
+            ["topic", "partition", "reason"],
+            registry=reg,
+        ),
+        input_offset_resets=Counter(
+            "cinealert_input_offset_resets_total",
+            "Input partitions whose position fell outside the log (retention, a recreated"
+            " topic) and was reset by the offset reset policy.",
+            ["topic", "partition", "policy"],
             registry=reg,
         ),
     )

@@ -51,6 +51,9 @@ RENDER_METHODS = ("cinemagraph", "masked-sampling")
 MEDIA_BACKENDS = ("local", "s3")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+KAFKA_COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
+KAFKA_ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
+KAFKA_OFFSET_RESETS = ("earliest", "latest")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "console")
 
@@ -120,6 +123,11 @@ class Settings:
     kafka_ssl_cafile: Path | None = None
     kafka_ssl_certfile: Path | None = None
     kafka_ssl_keyfile: Path | None = None
+    # Kafka reading and writing (docs/operations.md, "Kafka input")
+    kafka_compression: str = "none"
+    kafka_isolation_level: str = "read_committed"
+    kafka_offset_reset: str = "earliest"
+    kafka_metadata_max_age_ms: int = 30_000
     # logging
     log_level: str = "INFO"
     log_format: str = "auto"
@@ -238,6 +246,13 @@ def _validate(s: Settings) -> None:
     if s.media_backend == "s3" and not s.s3_bucket:
         raise SettingsError(env_name("s3_bucket"), s.s3_bucket, "required when media_backend=s3")
     _check_kafka_security(s)
+    _check_choice("kafka_compression", s.kafka_compression, KAFKA_COMPRESSIONS)
+    _check_choice("kafka_isolation_level", s.kafka_isolation_level, KAFKA_ISOLATION_LEVELS)
+    _check_choice("kafka_offset_reset", s.kafka_offset_reset, KAFKA_OFFSET_RESETS)
+    if s.kafka_metadata_max_age_ms < 100:
+        raise SettingsError(
+            env_name("kafka_metadata_max_age_ms"), s.kafka_metadata_max_age_ms, "must be >= 100"
+        )
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -118,7 +118,9 @@ class AlertService(MessageHandling):
         cache_consumer = AIOKafkaConsumer(
             **client_kwargs(settings), group_id=None, enable_auto_commit=False
         )
-        consumer = InputConsumer(settings, self, self.metrics)
+        consumer = InputConsumer(
+            settings, self, self.metrics, on_skip=self.health.note_skipped_input
+        )
         tasks: list[asyncio.Task[None]] = []
         graceful = False
         try:

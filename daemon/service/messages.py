@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from cap.classify import classify_alert
@@ -22,12 +23,24 @@ from daemon.service.records import (
     SourcePosition,
 )
 from daemon.service.rendering import RenderDispatch
-from daemon.service.state import QueuedAlert
+from daemon.service.state import BrokerLostError, QueuedAlert
 from daemon.service.work_queue import QueueEntry
 
 log = get_logger(__name__)
 
 ERROR_NO_ALERTS = "no-alerts"
+# A message whose handling raised (a defect, or input nobody foresaw): dead-lettered.
+ERROR_INTERNAL = "internal-error"
+
+
+def is_session_failure(error: BaseException) -> bool:
+    """Errors that end the Kafka session (and are retried by a new one), not one message.
+
+    A record too large to publish is the message's problem, not the connection's.
+    """
+    if isinstance(error, MessageSizeTooLargeError):
+        return False
+    return isinstance(error, KafkaError | BrokerLostError | OSError)
 
 
 class MessageHandling(RenderDispatch):
@@ -50,29 +63,64 @@ class MessageHandling(RenderDispatch):
             self._hand_back({partition})
         ticket = self.tracker.begin(partition, record.offset, parts=0)
         source = SourcePosition(record.topic, record.partition, record.offset)
-        value: bytes = record.value if record.value is not None else b""
         with message_context(record.topic, record.partition, record.offset):
-            started = self._clock()
-            document = parse_document(value)
-            self._parse_seconds.observe(self._clock() - started)
-            if document.error is not None:
-                await self._dead_letter(ticket, record, document.error.code, document.error.message)
-                return
-            for rejected in document.rejected:
-                await self._dead_letter(
-                    ticket, record, rejected.error.code, rejected.error.message, rejected.index
-                )
-            if not document.alerts and not document.rejected:
-                await self._dead_letter(
-                    ticket, record, ERROR_NO_ALERTS, f"{document.kind} input carries no CAP alert"
-                )
-            for alert in document.alerts:
+            try:
+                await self._handle_value(record, ticket, source, consumed_at)
+            except Exception as error:
+                if is_session_failure(error):
+                    raise
+                # A bug or an input nobody foresaw must cost one message, not the session:
+                # it goes to the DLQ (its bytes kept) and the partition moves on.
+                await self._handling_failed(ticket, record, error)
+
+    async def _handle_value(
+        self,
+        record: ConsumerRecord[Any, Any],
+        ticket: Ticket,
+        source: SourcePosition,
+        consumed_at: float,
+    ) -> None:
+        value: bytes = record.value if record.value is not None else b""
+        started = self._clock()
+        document = parse_document(value)
+        self._parse_seconds.observe(self._clock() - started)
+        if document.error is not None:
+            await self._dead_letter(ticket, record, document.error.code, document.error.message)
+            return
+        for rejected in document.rejected:
+            await self._dead_letter(
+                ticket, record, rejected.error.code, rejected.error.message, rejected.index
+            )
+        if not document.alerts and not document.rejected:
+            await self._dead_letter(
+                ticket, record, ERROR_NO_ALERTS, f"{document.kind} input carries no CAP alert"
+            )
+        for index, alert in enumerate(document.alerts):
+            self.tracker.add_parts(ticket, 1)
+            try:
                 await self._handle_alert(alert, ticket, source, consumed_at)
+            except Exception as error:
+                if is_session_failure(error):
+                    raise
+                # Nothing took over this alert's part (a record or queued work): close it
+                # here, and dead-letter the message naming the alert that failed.
+                self.tracker.finish(ticket)
+                await self._handling_failed(ticket, record, error, index)
+
+    async def _handling_failed(
+        self,
+        ticket: Ticket,
+        record: ConsumerRecord[Any, Any],
+        error: Exception,
+        item_index: int | None = None,
+    ) -> None:
+        log.error("input_handling_failed", error=repr(error), item=item_index, exc_info=error)
+        await self._dead_letter(ticket, record, ERROR_INTERNAL, repr(error), item_index)
 
     async def _handle_alert(
         self, alert: Alert, ticket: Ticket, source: SourcePosition, consumed_at: float
     ) -> None:
-        self.tracker.add_parts(ticket, 1)
+        """Decide one alert; the caller added its part, which a record or queued work takes."""
         with alert_context(alert.identifier, alert.sender):
             hazard = classify_alert(alert).hazard
             if not self.seen.first_time(alert.key):

@@ -41,6 +41,10 @@ HEADER_SOURCE_TOPIC = "cinealert-source-topic"
 HEADER_SOURCE_PARTITION = "cinealert-source-partition"
 HEADER_SOURCE_OFFSET = "cinealert-source-offset"
 HEADER_ITEM_INDEX = "cinealert-item-index"
+HEADER_VALUE_OMITTED = "cinealert-value-omitted"
+# Kafka's default message.max.bytes and the producer's max_request_size are 1 MiB; leave
+# room for the key, the headers and the batch framing.
+DLQ_MAX_VALUE_BYTES = 1024 * 1024 - 64 * 1024
 
 
 class Publishing(ServiceState):
@@ -65,13 +69,21 @@ class Publishing(ServiceState):
         ]
         if item_index is not None:
             headers.append((HEADER_ITEM_INDEX, str(item_index).encode()))
+        value = record.value
+        if value is not None and len(value) > DLQ_MAX_VALUE_BYTES:
+            # Over what a producer may send by default: a dead letter that cannot be
+            # published would stop the partition. Keep the headers, name what was left out.
+            log.warning("dlq_value_omitted", bytes=len(value), limit=DLQ_MAX_VALUE_BYTES)
+            headers.append((HEADER_VALUE_OMITTED, f"{len(value)} bytes".encode()))
+            # Empty, not null: a record needs a key or a value, and the key may be null.
+            value = b""
         self.tracker.add_parts(ticket, 1)
 
         def delivered() -> None:
             self.metrics.dlq_published.inc()
             self.tracker.finish(ticket)
 
-        await self._send(self.settings.dlq_topic, record.key, record.value, headers, delivered)
+        await self._send(self.settings.dlq_topic, record.key, value, headers, delivered)
 
     async def _publish_record(
         self,
