@@ -55,6 +55,15 @@ def _make_parser() -> etree.XMLParser:
     )
 
 
+def hardened_parser() -> etree.XMLParser:
+    """A new parser with the settings above, for a library that parses on its own (signxml).
+
+    It must only see bytes that ``parse_xml`` has already accepted: the size, DOCTYPE and
+    depth checks happen there, not in the parser.
+    """
+    return _make_parser()
+
+
 def _excerpt(data: bytes, at: int, width: int = 60) -> str:
     return data[at : at + width].decode("latin-1").replace("\n", " ")
 
