@@ -49,8 +49,15 @@ class _RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._owner.partitions_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        self._reader.forget(set(assigned))
-        await self._owner.partitions_assigned(set(assigned))
+        partitions = set(assigned)
+        self._reader.forget(partitions)
+        # aiokafka may fetch before this callback returns; the owner's preparation (it
+        # reads back what is already answered) must come before the first record.
+        self._reader.hold(partitions)
+        try:
+            await self._owner.partitions_assigned(partitions)
+        finally:
+            self._reader.release(partitions)
 
 
 class InputConsumer:
@@ -108,6 +115,12 @@ class InputConsumer:
         """Commit ``offsets`` (next offset to read per partition)."""
         if offsets:
             await self._consumer.commit(dict(offsets))
+
+    async def committed_offsets(
+        self, partitions: set[TopicPartition]
+    ) -> dict[TopicPartition, int | None]:
+        """The group's committed offset per partition (None: never committed)."""
+        return {partition: await self._consumer.committed(partition) for partition in partitions}
 
     def assignment(self) -> set[TopicPartition]:
         """Partitions this member owns now."""

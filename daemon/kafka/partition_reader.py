@@ -85,6 +85,8 @@ class PartitionReader:
         # the last look saw one.
         self._next_check: dict[TopicPartition, float] = {}
         self._beyond_log: set[TopicPartition] = set()
+        # Partitions whose owner is still preparing for them (not fetched meanwhile).
+        self._held: set[TopicPartition] = set()
         self._turn = 0
 
     def forget(self, partitions: set[TopicPartition]) -> None:
@@ -94,6 +96,14 @@ class PartitionReader:
             self._careful.discard(partition)
             self._next_check.pop(partition, None)
             self._beyond_log.discard(partition)
+
+    def hold(self, partitions: set[TopicPartition]) -> None:
+        """Do not fetch ``partitions`` until :meth:`release`."""
+        self._held |= partitions
+
+    def release(self, partitions: set[TopicPartition]) -> None:
+        """Fetch ``partitions`` again."""
+        self._held -= partitions
 
     async def fetch(self, timeout_ms: int, max_records: int) -> list[ConsumerRecord[Any, Any]]:
         """Up to ``max_records`` records, waiting at most ``timeout_ms`` for the first."""
@@ -105,9 +115,9 @@ class PartitionReader:
             await asyncio.sleep(IDLE_POLL_S)
 
     async def _one_round(self, max_records: int) -> list[ConsumerRecord[Any, Any]]:
-        paused = self._consumer.paused()
+        skipped = self._consumer.paused() | self._held
         partitions = sorted(
-            (p for p in self._consumer.assignment() if p not in paused),
+            (p for p in self._consumer.assignment() if p not in skipped),
             key=lambda p: (p.topic, p.partition),
         )
         if not partitions:

@@ -40,6 +40,7 @@ class Metrics:
     duplicates: Counter
     input_skipped: Counter
     input_offset_resets: Counter
+    repeats_suppressed: Counter
 
 
 def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
@@ -135,6 +136,12 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "Input offsets skipped without a record or a dead letter, because their bytes could"
             " not be had (undecodable or corrupt batch, record larger than the fetch size).",
             ["topic", "partition", "reason"],
+            registry=reg,
+        ),
+        repeats_suppressed=Counter(
+            "cinealert_repeats_suppressed_total",
+            "Re-read alerts (after a crash or a rebalance) whose terminal record was already"
+            " on the output topic: finished without a second record.",
             registry=reg,
         ),
         input_offset_resets=Counter(

@@ -29,6 +29,7 @@ from daemon.kafka.client_config import client_kwargs, producer_kwargs
 from daemon.kafka.consumer import InputConsumer
 from daemon.kafka.topics import TopicCreationError, ensure_topics
 from daemon.runtime.logging_setup import get_logger
+from daemon.service.answered import scan_answered
 from daemon.service.messages import MessageHandling
 from daemon.service.state import (
     INITIAL_BACKOFF_S,
@@ -121,6 +122,8 @@ class AlertService(MessageHandling):
         consumer = InputConsumer(
             settings, self, self.metrics, on_skip=self.health.note_skipped_input
         )
+        # Rebalance callbacks can come before the session is fully up.
+        self._assigning_consumer = consumer
         tasks: list[asyncio.Task[None]] = []
         graceful = False
         try:
@@ -212,8 +215,19 @@ class AlertService(MessageHandling):
         )
 
     async def partitions_assigned(self, partitions: set[TopicPartition]) -> None:
-        """Rebalance: new partitions are tracked as their messages arrive."""
+        """Rebalance: learn which re-read messages are already answered, then track them.
+
+        Runs inside the rebalance, before the first fetch of ``partitions``: the records
+        published after their committed offsets (by this process before a rebalance, or
+        by one that crashed) are read back from the output topic so they are not
+        published twice.
+        """
         log.info("partitions_assigned", partitions=sorted(map(str, partitions)))
+        consumer = self._assigning_consumer
+        if not partitions or consumer is None:
+            return
+        committed = await consumer.committed_offsets(partitions)
+        self.answered.update(await scan_answered(self.settings, committed))
 
     async def _watch_broker(self, consumer: InputConsumer) -> None:
         failures = 0

@@ -17,6 +17,7 @@ from daemon.cache.hazard_cache import (
 )
 from daemon.runtime.logging_setup import alert_context, get_logger, message_context
 from daemon.service.alert_flow import RENDER, decide
+from daemon.service.answered import AnsweredInput
 from daemon.service.offsets import Ticket
 from daemon.service.records import (
     Priority,
@@ -107,6 +108,18 @@ class MessageHandling(RenderDispatch):
                 self.tracker.finish(ticket)
                 await self._handling_failed(ticket, record, error, index)
 
+    def _already_answered(self, alert: Alert, ticket: Ticket, source: SourcePosition) -> bool:
+        """A re-read message whose record a previous reader published: finish it silently."""
+        answered = AnsweredInput(source.partition, source.offset, alert.sender, alert.identifier)
+        if answered not in self.answered:
+            return False
+        self.answered.discard(answered)
+        self.seen.first_time(alert.key)
+        self.metrics.repeats_suppressed.inc()
+        log.info("already_answered", offset=source.offset)
+        self.tracker.finish(ticket)
+        return True
+
     async def _handling_failed(
         self,
         ticket: Ticket,
@@ -122,6 +135,8 @@ class MessageHandling(RenderDispatch):
     ) -> None:
         """Decide one alert; the caller added its part, which a record or queued work takes."""
         with alert_context(alert.identifier, alert.sender):
+            if self.answered and self._already_answered(alert, ticket, source):
+                return
             hazard = classify_alert(alert).hazard
             if not self.seen.first_time(alert.key):
                 self.metrics.duplicates.inc()

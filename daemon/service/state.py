@@ -26,6 +26,7 @@ from daemon.runtime.health import Health
 from daemon.runtime.logging_setup import get_logger
 from daemon.runtime.metrics import Metrics
 from daemon.runtime.settings import Settings
+from daemon.service.answered import AnsweredInput
 from daemon.service.dedupe import SeenAlerts
 from daemon.service.offsets import OffsetTracker, Ticket
 from daemon.service.records import (
@@ -105,6 +106,9 @@ class ServiceState:
         self._session_problem = ""
         self._producer: AIOKafkaProducer | None = None
         self._consumer: InputConsumer | None = None
+        self._assigning_consumer: InputConsumer | None = None
+        # Alerts of re-read input messages that already have a record (service.answered).
+        self.answered: set[AnsweredInput] = set()
         self._cache_sync: CacheTopicSync | None = None
 
     def _hand_back(self, partitions: set[TopicPartition]) -> list[QueueEntry[QueuedAlert]]:
