@@ -1,6 +1,9 @@
 """One CAP ``<alert>`` element (CAP 1.0, 1.1 or 1.2) to a validated ``cap.model.Alert``.
 
 The three versions are read by one reader: element names barely changed between them.
+What a defect costs depends on the parse policy (``cap.policy``, ``docs/cap-policy.md``):
+under ``real-world`` only identity (``identifier``, ``sender``, ``sent``) and a missing or
+unknown ``status``/``msgType``/``scope`` refuse an alert; under ``strict`` every rule does.
 Where CAP 1.0 differs it is mapped onto CAP 1.2: ``valueName=value`` text becomes a
 ``NamedValue``, ``<password>`` is dropped with a warning, ``Very Likely`` becomes ``Likely``.
 Elements from other namespaces (``ds:Signature``, extensions) are ignored, as CAP allows.
@@ -25,12 +28,16 @@ from cap.datetimes import parse_cap_datetime
 from cap.elements import CAP_NAMESPACES, CapChildren, NamedValueReader, cap_namespace_of
 from cap.errors import CapError
 from cap.model import Alert, Info, Issue, NamedValue, Resource
+from cap.policy import DEFAULT_POLICY, Findings, ParsePolicy
 from cap.validate import (
     DEPRECATED_CERTAINTIES,
+    UNKNOWN,
     check_enum,
     check_identifier,
     check_language,
     parse_references,
+    read_enum_entry,
+    read_info_enum,
 )
 
 __all__ = ["CAP_NAMESPACES", "cap_namespace_of", "parse_alert_element"]
@@ -92,13 +99,14 @@ _T = TypeVar("_T")
 class _AlertReader:
     """Reads one alert element; collects warnings as it goes."""
 
-    def __init__(self, namespace: str, path: str) -> None:
+    def __init__(self, namespace: str, path: str, policy: ParsePolicy) -> None:
         self.namespace = namespace
         self.version = CAP_NAMESPACES[namespace]
         self.path = path
-        self.warnings: list[Issue] = []
-        self._named_value_reader = NamedValueReader(namespace, self.version, self.warnings)
-        self._areas = AreaReader(namespace, self._named_value_reader, self.warnings)
+        self.findings = Findings(policy)
+        self.warnings = self.findings.warnings
+        self._named_value_reader = NamedValueReader(namespace, self.version, self.findings)
+        self._areas = AreaReader(namespace, self._named_value_reader, self.findings)
 
     def _children(self, element: etree._Element, path: str, known: frozenset[str]) -> CapChildren:
         return CapChildren(element, self.namespace, path, known, self.warnings)
@@ -106,58 +114,62 @@ class _AlertReader:
     def _datetime(self, text: str, location: str) -> datetime:
         parsed = parse_cap_datetime(text, location)
         if parsed.used_z:
-            self.warnings.append(
-                Issue(
-                    errors.WARN_DATETIME_UTC_Z,
-                    f"{text!r} uses 'Z'; CAP requires '-00:00' for UTC",
-                    location,
-                )
+            self.findings.warn(
+                errors.WARN_DATETIME_UTC_Z,
+                f"{text!r} uses 'Z'; CAP requires '-00:00' for UTC",
+                location,
             )
         return parsed.value
 
     def _optional_datetime(self, node: CapChildren, name: str) -> datetime | None:
+        """effective/onset/expires: unreadable is dropped (real-world) or refused (strict)."""
         text = node.optional(name)
-        return None if text is None else self._datetime(text, f"{node.path}/{name}")
+        if text is None:
+            return None
+        try:
+            return self._datetime(text, f"{node.path}/{name}")
+        except CapError as error:
+            self.findings.tolerate(error, errors.WARN_VALUE_DROPPED, f"<{name}> read as absent")
+            return None
+
+    def _required_text(self, node: CapChildren, name: str, action: str) -> str:
+        """A required element that is not identity: absent or empty reads as '' (real-world)."""
+        try:
+            return node.required(name)
+        except CapError as error:
+            self.findings.tolerate(error, errors.WARN_MISSING_REQUIRED, action)
+            return ""
 
     def _named_values(self, node: CapChildren, name: str) -> tuple[NamedValue, ...]:
         return self._named_value_reader.read(node.all(name), node.path, name)
 
     def _enum_list(self, node: CapChildren, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(
-            check_enum(text, allowed, path, self.warnings) for text, path in node.texts(name)
-        )
+        findings = self.findings
+        read = (read_enum_entry(text, allowed, path, findings) for text, path in node.texts(name))
+        return tuple(value for value in read if value is not None)
 
     def read(self, element: etree._Element) -> Alert:
         node = self._children(element, self.path, _ALERT_ELEMENTS)
+        # Identity and routing: refused when missing or unknown, under every policy.
+        findings = self.findings
         identifier = check_identifier(
-            node.required("identifier"), f"{self.path}/identifier", self.warnings
+            node.required("identifier"), f"{self.path}/identifier", findings
         )
-        sender = check_identifier(node.required("sender"), f"{self.path}/sender", self.warnings)
+        sender = check_identifier(node.required("sender"), f"{self.path}/sender", findings)
         sent = self._datetime(node.required("sent"), f"{self.path}/sent")
-        status = check_enum(
-            node.required("status"), _STATUSES, f"{self.path}/status", self.warnings
-        )
+        status = check_enum(node.required("status"), _STATUSES, f"{self.path}/status", findings)
         msg_type = check_enum(
-            node.required("msgType"), model.MSG_TYPES, f"{self.path}/msgType", self.warnings
+            node.required("msgType"), model.MSG_TYPES, f"{self.path}/msgType", findings
         )
-        scope = check_enum(
-            node.required("scope"), model.SCOPES, f"{self.path}/scope", self.warnings
-        )
+        scope = check_enum(node.required("scope"), model.SCOPES, f"{self.path}/scope", findings)
         if node.present("password"):
-            self.warnings.append(
-                Issue(
-                    errors.WARN_CAP10_PASSWORD,
-                    "CAP 1.0 <password> dropped",
-                    f"{self.path}/password",
-                )
+            findings.warn(
+                errors.WARN_CAP10_PASSWORD, "CAP 1.0 <password> dropped", f"{self.path}/password"
             )
         references: tuple[model.Reference, ...] = ()
         if node.present("references"):
             references = parse_references(
-                node.values["references"][0],
-                f"{self.path}/references",
-                self.warnings,
-                self.version,
+                node.values["references"][0], f"{self.path}/references", findings, self.version
             )
         infos = tuple(
             self._info(info, f"{self.path}/info[{i}]")
@@ -179,23 +191,26 @@ class _AlertReader:
             references=references,
             incidents=node.optional("incidents"),
             infos=infos,
+            warnings=tuple(self.warnings),
         )
 
     def _info(self, element: etree._Element, path: str) -> Info:
         node = self._children(element, path, _INFO_ELEMENTS)
         language = check_language(
-            node.optional("language") or "en-US", f"{path}/language", self.warnings
+            node.optional("language") or "en-US", f"{path}/language", self.findings
         )
         categories = self._enum_list(node, "category", model.CATEGORIES)
-        if not categories:
+        if not node.texts("category"):
             # Required by CAP, yet real feeds (Sahana) omit it; the event still classifies.
-            self.warnings.append(
-                Issue(errors.WARN_MISSING_CATEGORY, "<category> is missing", f"{path}/category")
+            self.findings.warn(
+                errors.WARN_MISSING_CATEGORY, "<category> is missing", f"{path}/category"
             )
         return Info(
             language=language,
             categories=categories,
-            event=node.required("event"),
+            event=self._required_text(
+                node, "event", "read as ''; the hazard is read from eventCode and headline"
+            ),
             urgency=self._info_enum(node, "urgency", model.URGENCIES),
             severity=self._info_enum(node, "severity", model.SEVERITIES),
             certainty=self._info_enum(node, "certainty", model.CERTAINTIES, DEPRECATED_CERTAINTIES),
@@ -223,14 +238,23 @@ class _AlertReader:
         allowed: tuple[str, ...],
         deprecated: Mapping[str, str] | None = None,
     ) -> str:
-        """Urgency/severity/certainty: absent is refused, present but empty reads as Unknown."""
+        """Urgency/severity/certainty: empty reads as Unknown under every policy; absent or
+        outside CAP's list reads as Unknown under the real-world policy, is refused under strict.
+        """
         location = f"{node.path}/{name}"
         if node.present(name) and not node.optional(name):
-            self.warnings.append(
-                Issue(errors.WARN_EMPTY_ENUM, f"<{name}> is empty; read as 'Unknown'", location)
+            self.findings.warn(
+                errors.WARN_EMPTY_ENUM, f"<{name}> is empty; read as {UNKNOWN!r}", location
             )
-            return "Unknown"
-        return check_enum(node.required(name), allowed, location, self.warnings, deprecated)
+            return UNKNOWN
+        if not node.present(name):
+            self.findings.tolerate(
+                CapError(errors.CAP_MISSING_ELEMENT, f"required <{name}> is missing", location),
+                errors.WARN_MISSING_ENUM,
+                f"read as {UNKNOWN!r}",
+            )
+            return UNKNOWN
+        return read_info_enum(node.required(name), allowed, location, self.findings, deprecated)
 
     def _each(
         self,
@@ -248,15 +272,20 @@ class _AlertReader:
         size_text = node.optional("size")
         size: int | None = None
         if size_text is not None:
-            if not size_text.isdigit():
-                raise CapError(
-                    errors.CAP_INVALID_NUMBER,
-                    f"size {size_text!r} is not a whole number",
-                    f"{path}/size",
+            if size_text.isdigit():
+                size = int(size_text)
+            else:
+                self.findings.tolerate(
+                    CapError(
+                        errors.CAP_INVALID_NUMBER,
+                        f"size {size_text!r} is not a whole number",
+                        f"{path}/size",
+                    ),
+                    errors.WARN_VALUE_DROPPED,
+                    "size dropped",
                 )
-            size = int(size_text)
         return Resource(
-            resource_desc=node.required("resourceDesc"),
+            resource_desc=self._required_text(node, "resourceDesc", "read as ''"),
             mime_type=node.optional("mimeType"),
             size=size,
             uri=node.optional("uri"),
@@ -265,8 +294,12 @@ class _AlertReader:
         )
 
 
-def parse_alert_element(element: etree._Element, path: str = "/alert") -> tuple[Alert, list[Issue]]:
-    """Read and validate one CAP alert element; return it and its warnings, or raise."""
+def parse_alert_element(
+    element: etree._Element, path: str = "/alert", policy: ParsePolicy = DEFAULT_POLICY
+) -> tuple[Alert, list[Issue]]:
+    """Read and validate one CAP alert element under ``policy``; return it and its warnings
+    (also on ``Alert.warnings``), or raise ``CapError`` for a refusal.
+    """
     namespace = cap_namespace_of(element)
     if namespace is None:
         raise CapError(
@@ -274,6 +307,6 @@ def parse_alert_element(element: etree._Element, path: str = "/alert") -> tuple[
             f"element {element.tag!r} is not an alert in a CAP 1.0/1.1/1.2 namespace",
             path,
         )
-    reader = _AlertReader(namespace, path)
+    reader = _AlertReader(namespace, path, policy)
     alert = reader.read(element)
     return alert, reader.warnings

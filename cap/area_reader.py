@@ -3,8 +3,10 @@
 Areas are the most numerous blocks of real alerts (thousands of geocodes per feed, every
 area repeated in each language's ``<info>``), so this reader owns their hot path: one pass
 over an area's children instead of a generic child map, and each distinct area element
-read once per alert. Polygon, circle and number rules are ``cap.validate``'s; geocode pairs
-are read by ``cap.elements.NamedValueReader``.
+read once per alert. Polygon and circle rules are ``cap.geometry``'s, number rules
+``cap.validate``'s; geocode pairs are read by ``cap.elements.NamedValueReader``. Under the
+real-world policy (``cap.policy``) an area is never refused: a missing ``<areaDesc>`` reads
+as empty, unreadable shapes and numbers are dropped, each with a warning.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from lxml import etree
 from cap import errors
 from cap.elements import NamedValueReader, element_text, tag_names, warn_if_unknown_cap_element
 from cap.errors import CapError
-from cap.model import Area, Circle, Issue, Polygon
-from cap.validate import parse_circle, parse_number, parse_polygon
+from cap.geometry import parse_circle, parse_polygon
+from cap.model import Area, Circle, Polygon
+from cap.policy import Findings
+from cap.validate import read_optional_number
 
 # The elements an <area> defines in any CAP version.
 AREA_ELEMENTS = frozenset(["areaDesc", "polygon", "circle", "geocode", "altitude", "ceiling"])
@@ -24,15 +28,13 @@ AREA_ELEMENTS = frozenset(["areaDesc", "polygon", "circle", "geocode", "altitude
 class AreaReader:
     """Reads the ``<area>`` elements of one alert; collects warnings into a shared list."""
 
-    __slots__ = ("_kinds", "_named_values", "_prefix", "_seen", "_warnings")
+    __slots__ = ("_findings", "_kinds", "_named_values", "_prefix", "_seen")
 
-    def __init__(
-        self, namespace: str, named_values: NamedValueReader, warnings: list[Issue]
-    ) -> None:
+    def __init__(self, namespace: str, named_values: NamedValueReader, findings: Findings) -> None:
         self._kinds = tag_names(namespace, AREA_ELEMENTS)
         self._prefix = "{" + namespace + "}"
         self._named_values = named_values
-        self._warnings = warnings
+        self._findings = findings
         self._seen: dict[str, Area] = {}
 
     def read(self, element: etree._Element, path: str) -> Area:
@@ -62,7 +64,7 @@ class AreaReader:
         for child in element:
             kind = kinds.get(child.tag)  # comments have a function as tag: not found
             if kind is None:
-                warn_if_unknown_cap_element(child, self._prefix, path, self._warnings)
+                warn_if_unknown_cap_element(child, self._prefix, path, self._findings.warnings)
                 continue
             if kind == "geocode":
                 geocodes.append(child)
@@ -78,23 +80,34 @@ class AreaReader:
                 polygon_texts.append(text)
             else:
                 circle_texts.append(text)
+        findings = self._findings
         if not area_desc:
             state = "is missing" if area_desc is None else "is empty"
-            raise CapError(
-                errors.CAP_MISSING_ELEMENT, f"required <areaDesc> {state}", f"{path}/areaDesc"
+            findings.tolerate(
+                CapError(
+                    errors.CAP_MISSING_ELEMENT, f"required <areaDesc> {state}", f"{path}/areaDesc"
+                ),
+                errors.WARN_MISSING_REQUIRED,
+                "read as ''; the area's shapes and geocodes are kept",
             )
-        altitude = (
-            parse_number(altitude_text, f"{path}/altitude", "altitude") if altitude_text else None
-        )
-        ceiling = parse_number(ceiling_text, f"{path}/ceiling", "ceiling") if ceiling_text else None
+        altitude = ceiling = None
+        if altitude_text:
+            altitude = read_optional_number(altitude_text, f"{path}/altitude", "altitude", findings)
+        if ceiling_text:
+            ceiling = read_optional_number(ceiling_text, f"{path}/ceiling", "ceiling", findings)
         if ceiling is not None and altitude is None:
-            raise CapError(
-                errors.CAP_MISSING_ELEMENT,
-                f"<ceiling> {ceiling_text!r} needs an <altitude>",
-                f"{path}/altitude",
+            findings.tolerate(
+                CapError(
+                    errors.CAP_MISSING_ELEMENT,
+                    f"<ceiling> {ceiling_text!r} needs an <altitude>",
+                    f"{path}/altitude",
+                ),
+                errors.WARN_VALUE_DROPPED,
+                "ceiling dropped",
             )
+            ceiling = None
         return Area(
-            area_desc=area_desc,
+            area_desc=area_desc or "",
             polygons=self._polygons(polygon_texts, path) if polygon_texts else (),
             circles=self._circles(circle_texts, path) if circle_texts else (),
             geocodes=self._named_values.read(geocodes, path, "geocode") if geocodes else (),
@@ -106,12 +119,12 @@ class AreaReader:
         return tuple(
             polygon
             for i, text in enumerate(texts, start=1)
-            if (polygon := parse_polygon(text, f"{path}/polygon[{i}]", self._warnings)) is not None
+            if (polygon := parse_polygon(text, f"{path}/polygon[{i}]", self._findings)) is not None
         )
 
     def _circles(self, texts: list[str], path: str) -> tuple[Circle, ...]:
         return tuple(
             circle
             for i, text in enumerate(texts, start=1)
-            if (circle := parse_circle(text, f"{path}/circle[{i}]", self._warnings)) is not None
+            if (circle := parse_circle(text, f"{path}/circle[{i}]", self._findings)) is not None
         )

@@ -3,6 +3,10 @@
 ``parse_document`` never raises for bad input. A refusal of the whole input becomes
 ``ParsedDocument(error=...)``; an invalid alert inside a container becomes a ``Rejected``
 entry while its valid siblings are kept; profile-level oddities become ``warnings``.
+
+What counts as invalid is the parse policy's (``cap.policy``): ``real-world`` by default
+(real alerts are not dropped for small defects: those with a safe reading become warnings),
+``strict`` for validators (every CAP rule refuses). ``docs/cap-policy.md`` has the table.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from cap.alert_parser import parse_alert_element
 from cap.containers import find_layout
 from cap.errors import CapError
 from cap.model import Alert, Issue, ParsedDocument, Rejected
+from cap.policy import DEFAULT_POLICY, ParsePolicy
 from cap.xml_security import XmlLimits, parse_xml
 
 
@@ -42,9 +47,18 @@ def _issue(error: CapError) -> Issue:
     return Issue(code=error.code, message=error.message, location=error.location)
 
 
-def parse_document(data: bytes, limits: ParseLimits | None = None) -> ParsedDocument:
-    """Parse, secure-check and validate one input document (a CAP alert or a container)."""
+def parse_document(
+    data: bytes,
+    limits: ParseLimits | None = None,
+    policy: ParsePolicy | str = DEFAULT_POLICY,
+) -> ParsedDocument:
+    """Parse, secure-check and validate one input document (a CAP alert or a container).
+
+    ``policy`` is a ``ParsePolicy`` or its value (``"real-world"``, ``"strict"``); any
+    other value raises ``ValueError`` (a programming error, not bad input).
+    """
     limits = limits or DEFAULT_LIMITS
+    policy = ParsePolicy(policy)
     try:
         root = parse_xml(data, XmlLimits(limits.max_bytes, limits.max_depth, limits.max_elements))
         layout = find_layout(root)
@@ -65,7 +79,7 @@ def parse_document(data: bytes, limits: ParseLimits | None = None) -> ParsedDocu
     warnings: list[Issue] = []
     for index, (element, path) in enumerate(layout.candidates):
         try:
-            alert, alert_warnings = parse_alert_element(element, path)
+            alert, alert_warnings = parse_alert_element(element, path, policy)
         except CapError as error:
             if layout.kind == "alert":
                 return ParsedDocument(kind="alert", error=_issue(error))

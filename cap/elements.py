@@ -17,6 +17,7 @@ from lxml import etree
 from cap import errors
 from cap.errors import CapError
 from cap.model import Issue, NamedValue
+from cap.policy import Findings
 
 # CAP namespace -> version.
 CAP_NAMESPACES: dict[str, str] = {
@@ -156,15 +157,17 @@ class NamedValueReader:
 
     CAP 1.1/1.2 write a pair as ``<valueName>``/``<value>`` children; CAP 1.0 also writes
     ``valueName=value`` as the element's text, which is read as the same ``NamedValue``.
+    Under the real-world policy a pair without its ``<valueName>`` keeps its value with an
+    empty name, and text in a CAP 1.1/1.2 pair is read as CAP 1.0 would (``cap.missing_required``).
     """
 
-    __slots__ = ("_value_name_tag", "_value_tag", "_version", "_warnings")
+    __slots__ = ("_findings", "_value_name_tag", "_value_tag", "_version")
 
-    def __init__(self, namespace: str, version: str, warnings: list[Issue]) -> None:
+    def __init__(self, namespace: str, version: str, findings: Findings) -> None:
         self._value_name_tag = "{" + namespace + "}valueName"
         self._value_tag = "{" + namespace + "}value"
         self._version = version
-        self._warnings = warnings
+        self._findings = findings
 
     def read(
         self, elements: list[etree._Element], parent_path: str, name: str
@@ -188,12 +191,17 @@ class NamedValueReader:
                     has_children = True
             if has_children:
                 if not value_name:
-                    raise CapError(
-                        errors.CAP_MISSING_ELEMENT,
-                        "required <valueName> is " + ("empty" if value_name == "" else "missing"),
-                        f"{parent_path}/{name}[{i}]/valueName",
+                    self._findings.tolerate(
+                        CapError(
+                            errors.CAP_MISSING_ELEMENT,
+                            "required <valueName> is "
+                            + ("empty" if value_name == "" else "missing"),
+                            f"{parent_path}/{name}[{i}]/valueName",
+                        ),
+                        errors.WARN_MISSING_REQUIRED,
+                        f"value {value!r} kept with an empty valueName",
                     )
-                values.append(NamedValue(name=value_name, value=value))
+                values.append(NamedValue(name=value_name or "", value=value))
                 continue
             values.extend(self._read_text(element, f"{parent_path}/{name}[{i}]", name))
         return tuple(values)
@@ -201,14 +209,20 @@ class NamedValueReader:
     def _read_text(self, element: etree._Element, path: str, name: str) -> tuple[NamedValue, ...]:
         """A named value written as text: CAP 1.0's ``valueName=value``, or an empty one."""
         text = element_text(element)
-        if self._version == "1.0" and "=" in text:
-            key, _, value = text.partition("=")
+        key, equals, value = text.partition("=")
+        if self._version == "1.0" and equals:
             return (NamedValue(name=key.strip(), value=value.strip()),)
-        if text:
-            raise CapError(
+        if not text:
+            self._findings.warn(errors.WARN_EMPTY_ELEMENT, f"<{name}> is empty", path)
+            return ()
+        pair = NamedValue(name=key.strip(), value=value.strip()) if equals else NamedValue("", text)
+        self._findings.tolerate(
+            CapError(
                 errors.CAP_MISSING_ELEMENT,
                 f"<{name}> {text[:60]!r} has no <valueName>/<value>",
                 path,
-            )
-        self._warnings.append(Issue(errors.WARN_EMPTY_ELEMENT, f"<{name}> is empty", path))
-        return ()
+            ),
+            errors.WARN_MISSING_REQUIRED,
+            f"read as valueName {pair.name!r}, value {pair.value!r}",
+        )
+        return (pair,)

@@ -31,7 +31,9 @@ code                           meaning
 ``cap.invalid_number``         a numeric element (size, altitude, ceiling) that is not one
 =============================  =====================================================
 
-Warnings (the alert is kept):
+Warnings (the alert is kept). The first group are warnings under every parse policy; the
+second are spec violations that the ``real-world`` policy (``cap.policy``) reads safely and
+the ``strict`` policy refuses with the error code named in ``docs/cap-policy.md``:
 
 =============================  =====================================================
 ``cap.datetime_utc_z``         a ``Z`` zone designator; CAP requires ``+00:00``/``-00:00``
@@ -45,6 +47,20 @@ Warnings (the alert is kept):
 ``cap.missing_category``       an ``<info>`` without ``<category>`` (kept, no categories)
 ``cap.empty_enum``             empty urgency/severity/certainty, read as ``Unknown``
 ``cap.coordinate_format``      polygon numbers with stray spaces/commas, read pairwise
+-----------------------------  -----------------------------------------------------
+``cap.missing_enum``           urgency/severity/certainty absent, read as ``Unknown``
+``cap.unknown_enum``           urgency/severity/certainty outside CAP's list, ``Unknown``
+``cap.enum_case``              an enumerated value in the wrong case (``severe``), read
+                               as CAP spells it
+``cap.missing_required``       ``event``/``areaDesc``/``resourceDesc``/``valueName``
+                               absent or empty, read as empty text
+``cap.value_dropped``          an optional value without a safe reading (date-time,
+                               number, reference, category, responseType, ceiling
+                               without altitude) dropped, the rest of the alert kept
+``cap.geometry_dropped``       a polygon or circle without a safe reading dropped from
+                               its area; the area keeps its description and geocodes
+``cap.coordinate_range``       a coordinate a hair (≤ 0.01°) out of range, clamped
+``cap.stray_characters``       polygon with stray ``;()[]{}"'`` read as separators
 =============================  =====================================================
 """
 
@@ -88,6 +104,15 @@ WARN_IDENTIFIER_CHARACTERS = "cap.identifier_characters"
 WARN_MISSING_CATEGORY = "cap.missing_category"
 WARN_EMPTY_ENUM = "cap.empty_enum"
 WARN_COORDINATE_FORMAT = "cap.coordinate_format"
+# Tolerated under the real-world policy, refused under the strict one (cap.policy).
+WARN_MISSING_ENUM = "cap.missing_enum"
+WARN_UNKNOWN_ENUM = "cap.unknown_enum"
+WARN_ENUM_CASE = "cap.enum_case"
+WARN_MISSING_REQUIRED = "cap.missing_required"
+WARN_VALUE_DROPPED = "cap.value_dropped"
+WARN_GEOMETRY_DROPPED = "cap.geometry_dropped"
+WARN_COORDINATE_RANGE = "cap.coordinate_range"
+WARN_STRAY_CHARACTERS = "cap.stray_characters"
 
 ERROR_CODES: frozenset[str] = frozenset(
     {
@@ -130,6 +155,28 @@ WARNING_CODES: frozenset[str] = frozenset(
         WARN_MISSING_CATEGORY,
         WARN_EMPTY_ENUM,
         WARN_COORDINATE_FORMAT,
+        WARN_MISSING_ENUM,
+        WARN_UNKNOWN_ENUM,
+        WARN_ENUM_CASE,
+        WARN_MISSING_REQUIRED,
+        WARN_VALUE_DROPPED,
+        WARN_GEOMETRY_DROPPED,
+        WARN_COORDINATE_RANGE,
+        WARN_STRAY_CHARACTERS,
+    }
+)
+
+# Warnings that stand for a refusal under the strict policy.
+TOLERATED_CODES: frozenset[str] = frozenset(
+    {
+        WARN_MISSING_ENUM,
+        WARN_UNKNOWN_ENUM,
+        WARN_ENUM_CASE,
+        WARN_MISSING_REQUIRED,
+        WARN_VALUE_DROPPED,
+        WARN_GEOMETRY_DROPPED,
+        WARN_COORDINATE_RANGE,
+        WARN_STRAY_CHARACTERS,
     }
 )
 

@@ -151,6 +151,9 @@ class Alert:
     references: tuple[Reference, ...] = ()
     incidents: str | None = None
     infos: tuple[Info, ...] = ()
+    # What the parser tolerated or noticed in this alert (code, message, element path);
+    # the same issues are in ``ParsedDocument.warnings``. Not part of the alert's value.
+    warnings: tuple[Issue, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> tuple[str, str, datetime]:

@@ -82,6 +82,7 @@ def alert_to_dict(
             info_to_dict(info, info_hazard)
             for info, info_hazard in zip(alert.infos, info_hazards, strict=True)
         ],
+        "warnings": [issue_to_dict(warning) for warning in alert.warnings],
     }
 
 

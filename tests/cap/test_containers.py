@@ -12,7 +12,8 @@ from tests.cap.cap_fixtures import fixture_bytes
 @pytest.mark.parametrize(
     ("name", "container_format", "identifiers"),
     [
-        ("atom_with_cap.xml", "atom", ["atom-1", "atom-3"]),
+        # The second entry's urgency 'Soon' is no CAP value: read as Unknown (real-world).
+        ("atom_with_cap.xml", "atom", ["atom-1", "bad-1", "atom-3"]),
         ("atom_entry_root.xml", "atom", ["entry-root-1"]),
         ("rss_with_cap.xml", "rss", ["rss-1", "rss-2"]),
         ("edxl_de_1_0.xml", "edxl-de-1.0", ["de10-1", "de10-2"]),
@@ -31,12 +32,26 @@ def test_container_yields_its_alerts_in_order(
 
 
 def test_invalid_atom_entry_is_rejected_with_its_index_and_siblings_kept() -> None:
-    document = parse_document(fixture_bytes("atom_with_cap.xml"))
+    document = parse_document(fixture_bytes("atom_with_cap.xml"), policy="strict")
+    assert [a.identifier for a in document.alerts] == ["atom-1", "atom-3"]
     assert [r.index for r in document.rejected] == [1]
     error = document.rejected[0].error
     assert error.code == errors.CAP_INVALID_ENUM
     assert "'Soon'" in error.message
     assert error.location is not None and error.location.endswith("/urgency")
+
+
+def test_tolerated_defect_in_one_entry_is_warned_on_that_alert_only() -> None:
+    document = parse_document(fixture_bytes("atom_with_cap.xml"))
+    assert document.rejected == ()
+    first, bad, third = document.alerts
+    assert bad.infos[0].urgency == "Unknown"
+    (warning,) = bad.warnings
+    assert warning.code == errors.WARN_UNKNOWN_ENUM
+    assert "'Soon'" in warning.message and "read as 'Unknown'" in warning.message
+    assert warning.location is not None and warning.location.endswith("/urgency")
+    assert first.warnings == () and third.warnings == ()
+    assert document.warnings == (warning,)
 
 
 def test_alerts_list_reports_each_bad_item() -> None:

@@ -17,7 +17,7 @@ from tests.cap.cap_fixtures import CORPUS, FIXTURES
 TOP_KEYS = {"source", "ok", "error", "warnings", "kind", "alerts", "rejected"}
 ALERT_KEYS = {
     "identifier", "sender", "sent", "status", "msgType", "scope", "references", "hazard",
-    "priority", "infos",
+    "priority", "infos", "warnings",
 }  # fmt: skip
 INFO_KEYS = {
     "language", "event", "categories", "urgency", "severity", "certainty", "expires",
@@ -44,6 +44,9 @@ def _check_contract(record: dict[str, Any]) -> None:
         assert {"code", "message"} <= rejected["error"].keys()
     for alert in record["alerts"]:
         assert alert.keys() >= ALERT_KEYS
+        for warning in alert["warnings"]:
+            assert {"code", "message", "location"} <= warning.keys()
+            assert warning in record["warnings"]
         assert datetime.fromisoformat(alert["sent"]).tzinfo is not None
         assert isinstance(alert["hazard"], str)
         assert isinstance(alert["priority"], float)
@@ -88,8 +91,27 @@ def test_one_line_per_input_and_exit_zero_even_when_refused(
     assert bomb["ok"] is False and bomb["error"]["code"] == "xml.entity_forbidden"
     assert unreadable["error"]["code"] == "input.unreadable"
     assert str(missing) in unreadable["error"]["message"]
-    assert atom["kind"] == "container" and len(atom["alerts"]) == 2
-    assert atom["rejected"][0]["index"] == 1
+    # Real-world policy: the entry with urgency 'Soon' is kept, read as Unknown, warned.
+    assert atom["kind"] == "container" and len(atom["alerts"]) == 3
+    assert atom["rejected"] == []
+    (warning,) = atom["alerts"][1]["warnings"]
+    assert warning["code"] == "cap.unknown_enum"
+    assert warning["location"].endswith("/info[1]/urgency")
+    assert atom["warnings"] == [warning]
+
+
+def test_strict_flag_refuses_what_real_world_reads_with_a_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(FIXTURES / "atom_with_cap.xml")
+    code, (strict,) = _run(capsys, "--strict", path)
+    assert code == 0
+    _check_contract(strict)
+    assert [a["identifier"] for a in strict["alerts"]] == ["atom-1", "atom-3"]
+    assert [(r["index"], r["error"]["code"]) for r in strict["rejected"]] == [
+        (1, "cap.invalid_enum")
+    ]
+    assert strict["warnings"] == []
 
 
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
