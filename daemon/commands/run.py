@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from cap.trust_store import TrustStore, TrustStoreError
 from daemon.media.factory import build_media_store
 from daemon.runtime.health import Health
 from daemon.runtime.http_server import HttpServer
@@ -40,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"cinealert run: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    if settings.trust_store is not None:
+        try:
+            TrustStore.from_paths([settings.trust_store])
+        except TrustStoreError as error:
+            print(f"cinealert run: CINEALERT_TRUST_STORE: {error}", file=sys.stderr)
+            return 2
     try:
         return asyncio.run(serve(settings))
     except (RendererFactoryError, RendererWarmUpError) as error:

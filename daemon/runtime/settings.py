@@ -52,6 +52,7 @@ MEDIA_BACKENDS = ("local", "s3")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 KAFKA_COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
+SIGNATURE_POLICIES = ("off", "verify-if-present", "require")
 KAFKA_ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
 KAFKA_OFFSET_RESETS = ("earliest", "latest")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -79,6 +80,14 @@ class Settings:
     # rendering
     models: str = "tiny"
     render_test_alerts: bool = False
+    # Restricted/Private alerts are rendered only when an operator opts in, and then only
+    # into a store without public URLs (docs/operations.md, "Scope").
+    render_restricted: bool = False
+    # XML signatures (docs/cap-signatures.md): policy for every sender, senders whose
+    # alerts must be validly signed, and the PEM certificates (file or directory) trusted.
+    signature_policy: str = "off"
+    signature_require_senders: str = ""
+    trust_store: Path | None = None
     render_method: str = "cinemagraph"
     render_deadline_s: float = 300.0
     render_workers: str = "auto"
@@ -246,12 +255,31 @@ def _validate(s: Settings) -> None:
     if s.media_backend == "s3" and not s.s3_bucket:
         raise SettingsError(env_name("s3_bucket"), s.s3_bucket, "required when media_backend=s3")
     _check_kafka_security(s)
+    _check_trust(s)
     _check_choice("kafka_compression", s.kafka_compression, KAFKA_COMPRESSIONS)
     _check_choice("kafka_isolation_level", s.kafka_isolation_level, KAFKA_ISOLATION_LEVELS)
     _check_choice("kafka_offset_reset", s.kafka_offset_reset, KAFKA_OFFSET_RESETS)
     if s.kafka_metadata_max_age_ms < 100:
         raise SettingsError(
             env_name("kafka_metadata_max_age_ms"), s.kafka_metadata_max_age_ms, "must be >= 100"
+        )
+
+
+def _check_trust(s: Settings) -> None:
+    _check_choice("signature_policy", s.signature_policy, SIGNATURE_POLICIES)
+    checks_signatures = s.signature_policy != "off" or bool(s.signature_require_senders.strip())
+    if checks_signatures and s.trust_store is None:
+        raise SettingsError(
+            env_name("trust_store"),
+            None,
+            "required when signatures are checked (signature_policy or signature_require_senders)",
+        )
+    if s.render_restricted and (s.media_backend != "s3" or s.s3_public_base_url):
+        # Media of a restricted alert must never sit at a public URL.
+        raise SettingsError(
+            env_name("render_restricted"),
+            True,
+            "needs media_backend=s3 without s3_public_base_url (presigned URLs only)",
         )
 
 

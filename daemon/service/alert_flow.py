@@ -25,6 +25,7 @@ REASON_CANCEL_MESSAGE = "cancel-message"
 REASON_CANCELLED = "cancelled"
 REASON_SUPERSEDED = "superseded"
 REASON_EXPIRED = "all-infos-expired"
+REASON_SCOPE = "scope-restricted"
 
 RENDER = "render"
 
@@ -49,8 +50,20 @@ def all_infos_expired(alert: Alert, now: datetime) -> bool:
     return all(info.expires is not None and info.expires <= now for info in alert.infos)
 
 
-def decide(alert: Alert, hazard: str, now: datetime, render_test_alerts: bool) -> AlertDecision:
-    """Decide the fate of ``alert`` (already known not to be a duplicate)."""
+def decide(
+    alert: Alert,
+    hazard: str,
+    now: datetime,
+    render_test_alerts: bool,
+    render_restricted: bool = False,
+) -> AlertDecision:
+    """Decide the fate of ``alert`` (already known not to be a duplicate).
+
+    A ``Restricted`` or ``Private`` alert is for known recipients only (CAP 1.2): unless
+    the operator opted in, it is skipped before anything else, withdrawing nothing.
+    """
+    if alert.scope != "Public" and not render_restricted:
+        return AlertDecision("skipped", REASON_SCOPE)
     referenced = tuple(ref_key for ref_key in _reference_keys(alert))
     withdraws: tuple[AlertKey, ...] = ()
     withdraw_reason: str | None = None

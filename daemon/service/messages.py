@@ -24,6 +24,7 @@ from daemon.service.records import (
     SourcePosition,
 )
 from daemon.service.rendering import RenderDispatch
+from daemon.service.signatures import UNCHECKED, SignatureVerdict
 from daemon.service.state import BrokerLostError, QueuedAlert
 from daemon.service.work_queue import QueueEntry
 
@@ -96,10 +97,21 @@ class MessageHandling(RenderDispatch):
             await self._dead_letter(
                 ticket, record, ERROR_NO_ALERTS, f"{document.kind} input carries no CAP alert"
             )
+        verdict = UNCHECKED
+        if document.alerts and self.signatures.checks_anything:
+            verdict = self.signatures.judge(
+                value, document.kind, [alert.sender for alert in document.alerts]
+            )
+            if verdict.refusal is not None:
+                await self._dead_letter(ticket, record, verdict.refusal, verdict.message)
+                return
+            if verdict.signed_data is not None:
+                # Read exactly what the signature covers, nothing the input added around it.
+                document = parse_document(verdict.signed_data)
         for index, alert in enumerate(document.alerts):
             self.tracker.add_parts(ticket, 1)
             try:
-                await self._handle_alert(alert, ticket, source, consumed_at)
+                await self._handle_alert(alert, ticket, source, consumed_at, verdict)
             except Exception as error:
                 if is_session_failure(error):
                     raise
@@ -131,7 +143,12 @@ class MessageHandling(RenderDispatch):
         await self._dead_letter(ticket, record, ERROR_INTERNAL, repr(error), item_index)
 
     async def _handle_alert(
-        self, alert: Alert, ticket: Ticket, source: SourcePosition, consumed_at: float
+        self,
+        alert: Alert,
+        ticket: Ticket,
+        source: SourcePosition,
+        consumed_at: float,
+        signature: SignatureVerdict = UNCHECKED,
     ) -> None:
         """Decide one alert; the caller added its part, which a record or queued work takes."""
         with alert_context(alert.identifier, alert.sender):
@@ -144,7 +161,13 @@ class MessageHandling(RenderDispatch):
                 self.tracker.finish(ticket)
                 return
             now = self._wall_clock()
-            decision = decide(alert, hazard, now, self.settings.render_test_alerts)
+            decision = decide(
+                alert,
+                hazard,
+                now,
+                self.settings.render_test_alerts,
+                self.settings.render_restricted,
+            )
             if decision.withdraws:
                 for entry in self.queue.remove_alerts(decision.withdraws):
                     withdrawn = entry.payload
@@ -156,11 +179,17 @@ class MessageHandling(RenderDispatch):
                     await self._publish_record(
                         withdrawn, "cancelled", reason=decision.withdraw_reason
                     )
-            work = QueuedAlert(alert, hazard, _priority(alert, now), ticket, source, consumed_at)
+            work = QueuedAlert(
+                alert, hazard, _priority(alert, now), ticket, source, consumed_at, signature
+            )
             if decision.outcome != RENDER:
                 await self._publish_record(work, decision.outcome, reason=decision.reason)
                 return
             key = cache_key(hazard, self.settings.render_method, self.workers.profile)
+            if alert.scope != "Public":
+                # An opted-in restricted render is this alert's own: never shared, never
+                # served to another alert from the cache.
+                key = f"{key}|{alert.scope}|{alert.sender}|{alert.identifier}"
             variant = self.cache.lookup(key)
             if variant is not None:
                 self.metrics.cache_hits.inc()

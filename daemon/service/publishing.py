@@ -12,6 +12,7 @@ from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter, Histogram
 
 from daemon.runtime.logging_setup import get_logger
+from daemon.service.alert_flow import REASON_SCOPE
 from daemon.service.offsets import Ticket
 from daemon.service.records import (
     RenderOutcome,
@@ -104,6 +105,9 @@ class Publishing(ServiceState):
             reason=reason,
             outcome=outcome,
             timings_ms={**(timings or {}), "total": total_ms},
+            signature=work.signature.record_field(),
+            # Not rendered and not for the public: the record says only that it existed.
+            redacted=work.alert.scope != "Public" and reason == REASON_SCOPE,
         )
         ticket = work.ticket
         published, latency = self._metrics_for_status(status)

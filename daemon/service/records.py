@@ -66,10 +66,24 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def alert_summary(alert: Alert) -> dict[str, Any]:
-    """The ``alert`` object of a record."""
+# The record's signature object when no signature policy applied to the alert.
+UNCHECKED_SIGNATURE: Mapping[str, Any] = {
+    "status": "not-checked",
+    "signer": None,
+    "fingerprint": None,
+}
+
+
+def alert_summary(alert: Alert, *, redacted: bool = False) -> dict[str, Any]:
+    """The ``alert`` object of a record.
+
+    ``redacted``: for an alert not meant for the public that is not rendered, the record
+    says only that it existed — no event, area or expiry.
+    """
     info = primary_info(alert)
-    return {
+    if redacted:
+        info = None
+    summary: dict[str, Any] = {
         "identifier": alert.identifier,
         "sender": alert.sender,
         "sent": alert.sent.isoformat(),
@@ -85,7 +99,12 @@ def alert_summary(alert: Alert) -> dict[str, Any]:
         "certainty": info.certainty if info else None,
         "expires": _iso(info.expires) if info else None,
         "areaDesc": "; ".join(area.area_desc for area in info.areas) if info else None,
+        "scope": alert.scope,
     }
+    if alert.scope != "Public" and not redacted:
+        summary["restriction"] = alert.restriction
+        summary["addresses"] = alert.addresses
+    return summary
 
 
 def build_record(
@@ -99,6 +118,8 @@ def build_record(
     outcome: RenderOutcome | None = None,
     timings_ms: Mapping[str, float] | None = None,
     produced_at: datetime | None = None,
+    signature: Mapping[str, Any] | None = None,
+    redacted: bool = False,
 ) -> dict[str, Any]:
     """Build one terminal record as a JSON-able dict.
 
@@ -116,7 +137,7 @@ def build_record(
     moment = produced_at if produced_at is not None else datetime.now(UTC)
     return {
         "schema": RECORD_SCHEMA_ID,
-        "alert": alert_summary(alert),
+        "alert": alert_summary(alert, redacted=redacted),
         "hazard": hazard,
         "priority": {"score": priority.score, "band": priority.band} if priority else None,
         "status": status,
@@ -130,6 +151,7 @@ def build_record(
         "models": dict(outcome.models) if outcome else {},
         "source": {"topic": source.topic, "partition": source.partition, "offset": source.offset},
         "produced_at": moment.isoformat(),
+        "signature": dict(signature) if signature is not None else dict(UNCHECKED_SIGNATURE),
     }
 
 

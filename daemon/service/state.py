@@ -34,6 +34,7 @@ from daemon.service.records import (
     SourcePosition,
 )
 from daemon.service.render_workers import RenderWorkers
+from daemon.service.signatures import UNCHECKED, SignaturePolicy, SignatureVerdict
 from daemon.service.single_flight import SingleFlight
 from daemon.service.work_queue import QueueEntry, WorkQueue
 
@@ -62,6 +63,7 @@ class QueuedAlert:
     ticket: Ticket
     source: SourcePosition
     consumed_at: float
+    signature: SignatureVerdict = UNCHECKED
 
 
 class ServiceState:
@@ -85,6 +87,8 @@ class ServiceState:
         self.health = health
         self._clock = clock
         self._wall_clock = wall_clock
+        # Loads the trust store: a bad certificate file stops the start, naming the file.
+        self.signatures = SignaturePolicy(settings)
         self.cache = HazardCache(settings.cache_variants, settings.cache_ttl_s, time.time)
         self._flight: SingleFlight[CacheVariant] = SingleFlight()
         self._renderer_ready = asyncio.Event()

@@ -79,9 +79,10 @@ async def test_daemon_producers_compress_when_configured(
 async def test_input_topic_deleted_and_recreated(
     kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
 ) -> None:
-    """The group's committed offset outlives the topic: on the new, shorter log it points
-    past the end. The embedded broker answers such fetches with nothing (no error), so
-    the reader notices the position beyond the high watermark and resets (earliest)."""
+    """The group's committed offset may outlive the topic: on the new, shorter log it
+    points past the end. The embedded broker answers such fetches with nothing (no
+    error), so the reader notices the position beyond the high watermark and resets
+    (earliest); the committed-offset-past-the-log case alone is in test_input_poison."""
     settings = service_settings(kafka_bootstrap, topic_names, tmp_path)
     await create_topics(kafka_bootstrap, [topic_names.input])
     first = [_alert(f"old-{n}") for n in range(3)]
@@ -101,14 +102,13 @@ async def test_input_topic_deleted_and_recreated(
         await create_topics(kafka_bootstrap, [topic_names.input])
         await produce_messages(kafka_bootstrap, topic_names.input, [_alert("new-1")])
         records = by_identifier(
-            await read_records(kafka_bootstrap, topic_names.output, 4, timeout_s=60)
+            await read_records(kafka_bootstrap, topic_names.output, 4, timeout_s=90)
         )
-        assert "new-1" in records
-        resets = running.metrics.registry.get_sample_value(
-            "cinealert_input_offset_resets_total",
-            {"topic": topic_names.input, "partition": "0", "policy": "earliest"},
-        )
-        assert resets is not None and resets >= 1
+        assert set(records) == {"old-0", "old-1", "old-2", "new-1"}
+        # How it got there depends on what the broker kept of the group: with its
+        # committed offset, the position is past the new log's end and is reset (a
+        # metric); without it, the partition starts at the reset policy (a log line).
+        # Either way the new alert is read and the old ones are not answered again.
 
 
 @pytest.mark.slow
