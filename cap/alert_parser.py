@@ -28,7 +28,7 @@ from cap.datetimes import parse_cap_datetime
 from cap.elements import CAP_NAMESPACES, CapChildren, NamedValueReader, cap_namespace_of
 from cap.errors import CapError
 from cap.model import Alert, Info, Issue, NamedValue, Resource
-from cap.policy import DEFAULT_POLICY, Findings, ParsePolicy
+from cap.policy import DEFAULT_MAX_POLYGON_POINTS, DEFAULT_POLICY, Findings, ParsePolicy
 from cap.validate import (
     DEPRECATED_CERTAINTIES,
     UNKNOWN,
@@ -99,11 +99,13 @@ _T = TypeVar("_T")
 class _AlertReader:
     """Reads one alert element; collects warnings as it goes."""
 
-    def __init__(self, namespace: str, path: str, policy: ParsePolicy) -> None:
+    def __init__(
+        self, namespace: str, path: str, policy: ParsePolicy, max_polygon_points: int
+    ) -> None:
         self.namespace = namespace
         self.version = CAP_NAMESPACES[namespace]
         self.path = path
-        self.findings = Findings(policy)
+        self.findings = Findings(policy, max_polygon_points)
         self.warnings = self.findings.warnings
         self._named_value_reader = NamedValueReader(namespace, self.version, self.findings)
         self._areas = AreaReader(namespace, self._named_value_reader, self.findings)
@@ -295,10 +297,15 @@ class _AlertReader:
 
 
 def parse_alert_element(
-    element: etree._Element, path: str = "/alert", policy: ParsePolicy = DEFAULT_POLICY
+    element: etree._Element,
+    path: str = "/alert",
+    policy: ParsePolicy = DEFAULT_POLICY,
+    max_polygon_points: int = DEFAULT_MAX_POLYGON_POINTS,
 ) -> tuple[Alert, list[Issue]]:
     """Read and validate one CAP alert element under ``policy``; return it and its warnings
-    (also on ``Alert.warnings``), or raise ``CapError`` for a refusal.
+    (also on ``Alert.warnings``), or raise ``CapError`` for a refusal. A polygon of more
+    than ``max_polygon_points`` points is treated as malformed (dropped, or refused under
+    the strict policy).
     """
     namespace = cap_namespace_of(element)
     if namespace is None:
@@ -307,6 +314,6 @@ def parse_alert_element(
             f"element {element.tag!r} is not an alert in a CAP 1.0/1.1/1.2 namespace",
             path,
         )
-    reader = _AlertReader(namespace, path, policy)
+    reader = _AlertReader(namespace, path, policy, max_polygon_points)
     alert = reader.read(element)
     return alert, reader.warnings

@@ -18,7 +18,7 @@ from cap.alert_parser import parse_alert_element
 from cap.containers import find_layout
 from cap.errors import CapError
 from cap.model import Alert, Issue, ParsedDocument, Rejected
-from cap.policy import DEFAULT_POLICY, ParsePolicy
+from cap.policy import DEFAULT_MAX_POLYGON_POINTS, DEFAULT_POLICY, ParsePolicy
 from cap.xml_security import XmlLimits, parse_xml
 
 
@@ -32,9 +32,10 @@ class ParseLimits:
     max_depth: int = 64
     max_elements: int = 50_000
     max_alerts: int = 1000  # per container
+    max_polygon_points: int = DEFAULT_MAX_POLYGON_POINTS  # per <polygon>
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_depth", "max_elements", "max_alerts"):
+        for name in ("max_bytes", "max_depth", "max_elements", "max_alerts", "max_polygon_points"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"ParseLimits.{name} must be a positive int, got {value!r}")
@@ -79,7 +80,9 @@ def parse_document(
     warnings: list[Issue] = []
     for index, (element, path) in enumerate(layout.candidates):
         try:
-            alert, alert_warnings = parse_alert_element(element, path, policy)
+            alert, alert_warnings = parse_alert_element(
+                element, path, policy, limits.max_polygon_points
+            )
         except CapError as error:
             if layout.kind == "alert":
                 return ParsedDocument(kind="alert", error=_issue(error))

@@ -25,7 +25,8 @@ code                           meaning
 ``cap.invalid_enum``           a value outside its CAP enumeration
 ``cap.invalid_datetime``       a date-time that is not CAP's ``YYYY-MM-DDThh:mm:ss±hh:mm``
 ``cap.invalid_reference``      a ``<references>`` entry that is not ``sender,identifier,sent``
-``cap.invalid_polygon``        a polygon that is not closed or has fewer than 4 points
+``cap.invalid_polygon``        a polygon that is not closed, has fewer than 4 points
+                               or more than ``ParseLimits.max_polygon_points``
 ``cap.invalid_circle``         a circle that is not ``lat,lon radius``
 ``cap.invalid_coordinate``     latitude/longitude outside WGS 84 ranges, or not a number
 ``cap.invalid_number``         a numeric element (size, altitude, ceiling) that is not one

@@ -136,6 +136,13 @@ def _polygon_points(text: str, location: str, findings: Findings) -> tuple[Point
         numbers = list(map(float, stripped.replace(",", " ").split()))
     else:
         numbers = _untidy_numbers(stripped, location, findings)
+    if len(numbers) // 2 > findings.max_polygon_points:
+        raise CapError(
+            errors.CAP_INVALID_POLYGON,
+            f"polygon has {len(numbers) // 2} points, more than the limit of "
+            f"{findings.max_polygon_points}",
+            location,
+        )
     lats, lons = numbers[0::2], numbers[1::2]
     # Bulk check first (min/max run in C): polygons hold hundreds of points and are nearly
     # always in range. The numbers come from digits, signs and dots only, so none is NaN

@@ -38,15 +38,24 @@ DEFAULT_POLICY = ParsePolicy.REAL_WORLD
 # geometry tools) is clamped to the range; farther out, the shape is dropped (~1 km).
 COORDINATE_TOLERANCE_DEG = 0.01
 
+# Points one <polygon> may hold. Real NWS alerts carry polygons of 34,000 points (coast
+# lines); the byte limit bounds the document, this bounds the geometry work per shape.
+DEFAULT_MAX_POLYGON_POINTS = 100_000
+
 
 class Findings:
     """The warnings found while reading one alert, and the policy that judges defects."""
 
-    __slots__ = ("policy", "strict", "warnings")
+    __slots__ = ("max_polygon_points", "policy", "strict", "warnings")
 
-    def __init__(self, policy: ParsePolicy = DEFAULT_POLICY) -> None:
+    def __init__(
+        self,
+        policy: ParsePolicy = DEFAULT_POLICY,
+        max_polygon_points: int = DEFAULT_MAX_POLYGON_POINTS,
+    ) -> None:
         self.policy = policy
         self.strict = policy is ParsePolicy.STRICT
+        self.max_polygon_points = max_polygon_points
         self.warnings: list[Issue] = []
 
     def warn(self, code: str, message: str, location: str | None) -> None:
@@ -66,7 +75,7 @@ class Findings:
         """An empty ``Findings`` of the same policy, for a part that may still be dropped
         whole: its warnings are kept (``absorb``) only if the part is.
         """
-        return Findings(self.policy)
+        return Findings(self.policy, self.max_polygon_points)
 
     def absorb(self, other: Findings) -> None:
         """Keep the warnings of a part read with ``fork``."""

@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-depth", type=int, default=defaults.max_depth)
     parser.add_argument("--max-elements", type=int, default=defaults.max_elements)
     parser.add_argument("--max-alerts", type=int, default=defaults.max_alerts)
+    parser.add_argument("--max-polygon-points", type=int, default=defaults.max_polygon_points)
     parser.add_argument(
         "--strict",
         action="store_true",
@@ -63,7 +64,13 @@ def parse_one(
 def run(args: argparse.Namespace) -> int:
     """Parse every path and print its result line; 0 once all inputs were processed."""
     try:
-        limits = ParseLimits(args.max_bytes, args.max_depth, args.max_elements, args.max_alerts)
+        limits = ParseLimits(
+            args.max_bytes,
+            args.max_depth,
+            args.max_elements,
+            args.max_alerts,
+            args.max_polygon_points,
+        )
     except ValueError as exc:
         print(f"cinealert parse: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from cap.document import DEFAULT_LIMITS, ParseLimits
 from daemon.runtime.setting_values import (
     CONFIG_FILE_ENV,
     ENV_PREFIX,
@@ -88,6 +89,13 @@ class Settings:
     signature_policy: str = "off"
     signature_require_senders: str = ""
     trust_store: Path | None = None
+    # Limits on one input message (docs/operations.md, "Limits"): bytes, element nesting,
+    # element count, alerts per container, points per polygon.
+    cap_max_bytes: int = DEFAULT_LIMITS.max_bytes
+    cap_max_depth: int = DEFAULT_LIMITS.max_depth
+    cap_max_elements: int = DEFAULT_LIMITS.max_elements
+    cap_max_alerts: int = DEFAULT_LIMITS.max_alerts
+    cap_max_polygon_points: int = DEFAULT_LIMITS.max_polygon_points
     render_method: str = "cinemagraph"
     render_deadline_s: float = 300.0
     render_workers: str = "auto"
@@ -114,6 +122,8 @@ class Settings:
     cache_variants: int = 3
     # media storage
     media_backend: str = "local"
+    # A rendered file larger than this is not stored: the alert gets failed/media-too-large.
+    media_max_bytes: int = 64 * 1024 * 1024
     media_dir: Path = Path("var/media")
     media_base_url: str | None = None
     s3_bucket: str | None = None
@@ -145,6 +155,17 @@ class Settings:
         # Frozen means frozen: a caller must not be able to change model sources later.
         object.__setattr__(self, "model_sources", MappingProxyType(dict(self.model_sources)))
         _validate(self)
+
+    @property
+    def parse_limits(self) -> ParseLimits:
+        """The ``cap_max_*`` settings as the parser's limits."""
+        return ParseLimits(
+            max_bytes=self.cap_max_bytes,
+            max_depth=self.cap_max_depth,
+            max_elements=self.cap_max_elements,
+            max_alerts=self.cap_max_alerts,
+            max_polygon_points=self.cap_max_polygon_points,
+        )
 
     @property
     def resolved_media_base_url(self) -> str:
@@ -222,6 +243,12 @@ def _validate(s: Settings) -> None:
     for name in (
         "topic_partitions",
         "queue_max",
+        "cap_max_bytes",
+        "cap_max_depth",
+        "cap_max_elements",
+        "cap_max_alerts",
+        "cap_max_polygon_points",
+        "media_max_bytes",
         "cache_variants",
         "render_candidates",
         "render_variants",

@@ -84,7 +84,7 @@ class MessageHandling(RenderDispatch):
     ) -> None:
         value: bytes = record.value if record.value is not None else b""
         started = self._clock()
-        document = parse_document(value)
+        document = parse_document(value, self.settings.parse_limits)
         self._parse_seconds.observe(self._clock() - started)
         if document.error is not None:
             await self._dead_letter(ticket, record, document.error.code, document.error.message)
@@ -107,7 +107,7 @@ class MessageHandling(RenderDispatch):
                 return
             if verdict.signed_data is not None:
                 # Read exactly what the signature covers, nothing the input added around it.
-                document = parse_document(verdict.signed_data)
+                document = parse_document(verdict.signed_data, self.settings.parse_limits)
         for index, alert in enumerate(document.alerts):
             self.tracker.add_parts(ticket, 1)
             try:

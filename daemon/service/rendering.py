@@ -29,6 +29,8 @@ from pipeline.interface import RenderError, RenderRequest
 log = get_logger(__name__)
 
 REASON_MEDIA_STORE = "media-store-error"
+# A rendered file over settings.media_max_bytes (a runaway encoder, a huge render size).
+REASON_MEDIA_TOO_LARGE = "media-too-large"
 
 
 class RenderDispatch(Publishing):
@@ -142,6 +144,7 @@ class RenderDispatch(Publishing):
         for stage, ms in result.timings_ms.items():
             if stage != "total":
                 self.metrics.stage_duration.labels(stage=f"render.{stage}").observe(ms / 1000)
+        self._check_media_size([*result.media, result.poster])
         started = self._clock()
         media = [await self._store(file) for file in result.media]
         poster = await self._store(result.poster)
@@ -167,6 +170,16 @@ class RenderDispatch(Publishing):
                 # The local cache already has it; other replicas and restarts will not.
                 log.warning("cache_write_failed", key=variant.message_key, error=repr(error))
         return variant
+
+    def _check_media_size(self, files: list[Any]) -> None:
+        """Refuse the render, before anything is stored, if one file is over the limit."""
+        limit = self.settings.media_max_bytes
+        for file in files:
+            if len(file.data) > limit:
+                raise RenderError(
+                    REASON_MEDIA_TOO_LARGE,
+                    f"{file.format} of {len(file.data)} bytes, more than media_max_bytes={limit}",
+                )
 
     async def _store(self, file: Any) -> CachedMedia:
         stored = await self.media_store.put(file.data, file.content_type, file.format)

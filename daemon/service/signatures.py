@@ -66,6 +66,7 @@ class SignaturePolicy:
         if trust_store is None and settings.trust_store is not None:
             trust_store = TrustStore.from_paths([settings.trust_store])
         self.trust_store = trust_store if trust_store is not None else TrustStore()
+        self.limits = settings.parse_limits
 
     def for_sender(self, sender: str) -> str:
         """``off``, ``verify-if-present`` or ``require`` for alerts of ``sender``."""
@@ -88,7 +89,7 @@ class SignaturePolicy:
                     "absent", ERROR_MISSING, f"a signed alert is required; {kind} input is not one"
                 )
             return SignatureVerdict("absent")
-        check = verify_alert_signature(value, self.trust_store)
+        check = verify_alert_signature(value, self.trust_store, limits=self.limits)
         if check.status == "valid":
             return SignatureVerdict("valid", signed_data=check.signed_data, check=check)
         if check.status == "absent":
