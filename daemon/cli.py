@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "record": "daemon.commands.record",
     "replay": "daemon.commands.replay",
     "render": "daemon.commands.render",
+    "card": "daemon.commands.card",
     "demo": "daemon.commands.demo",
     "bench": "bench.cli",
 }
@@ -35,6 +36,7 @@ HELP: dict[str, str] = {
     "record": "capture a topic into a recorded-stream JSONL file",
     "replay": "play a recorded-stream JSONL file into a topic",
     "render": "render one hazard to media files and a JSON report",
+    "card": "draw the animated alert card of a CAP file (no GPU, no models)",
     "demo": "the main job: broker + daemon + replay of the bundled stream + results table",
     "bench": "benchmarks (parse, relay, render)",
 }

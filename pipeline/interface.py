@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 METHODS = ("masked-sampling", "cinemagraph")
 
 
 @dataclass(frozen=True, slots=True)
+class CardText:
+    """The alert's own words, for the alert card (``pipeline.card``): the generative
+    pipeline draws the hazard only, the card writes these in the alert's language."""
+
+    event: str = ""
+    headline: str = ""
+    area: str = ""
+    expires: datetime | None = None  # timezone-aware; shown in the alert's own offset
+    severity: str = "Unknown"  # CAP severity; picks the card's colours
+    language: str = "en"  # CAP language tag of these words (picks fonts and labels)
+
+
+@dataclass(frozen=True, slots=True)
 class RenderRequest:
-    """What to draw. ``alert_text`` (headline or event) only feeds the alt text."""
+    """What to draw. ``alert_text`` (headline or event) only feeds the alt text; ``card``
+    carries what an alert card writes (the generative pipeline ignores it)."""
 
     hazard: str
     language: str = "en"
     method: str = "cinemagraph"
     seed: int = 0
     alert_text: str = ""
+    card: CardText | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from cap.classify import classify_alert
 from cap.document import parse_document
+from pipeline.card.content import card_text
 from pipeline.config import MASK_METHODS, PROFILES, PipelineConfig, config_from_env
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
 
@@ -92,6 +93,7 @@ def request_from_cap(path: Path, method: str, seed: int) -> tuple[RenderRequest,
         method=method,
         seed=seed,
         alert_text=(info.headline or info.event) if info else "",
+        card=card_text(alert),
     )
     return request, details
 
@@ -119,6 +121,16 @@ def write_outputs(out: Path, stem: str, result: RenderResult) -> list[dict[str, 
         (out / name).write_bytes(media.data)
         entries.append(_media_entry(media, name))
     return entries
+
+
+def write_report(
+    out: Path, report: dict[str, Any], files: list[dict[str, object]], total_ms: float
+) -> None:
+    """Write ``report.json`` beside the media and name every file written."""
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    for entry in files:
+        print(f"wrote {out / str(entry['file'])} ({entry['bytes']} bytes)")
+    print(f"wrote {out / 'report.json'}; total {total_ms:.0f} ms")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,8 +193,5 @@ def run(args: argparse.Namespace) -> int:
         "loaded": [entry.__dict__ for entry in loaded],
         "details": result.extra,
     }
-    (args.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    for entry in files:
-        print(f"wrote {args.out / str(entry['file'])} ({entry['bytes']} bytes)")
-    print(f"wrote {args.out / 'report.json'}; total {result.timings_ms['total']:.0f} ms")
+    write_report(args.out, report, files, result.timings_ms["total"])
     return 0

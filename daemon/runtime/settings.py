@@ -49,6 +49,9 @@ __all__ = [
 
 MODEL_PROFILES = ("tiny", "full")
 RENDER_METHODS = ("cinemagraph", "masked-sampling")
+# When alert cards (pipeline/card) are made: never; for an alert whose render failed or
+# passed its deadline; or instead of renders altogether (no GPU, no model load).
+CARD_POLICIES = ("off", "fallback", "only")
 MEDIA_BACKENDS = ("local", "s3")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -96,6 +99,7 @@ class Settings:
     cap_max_elements: int = DEFAULT_LIMITS.max_elements
     cap_max_alerts: int = DEFAULT_LIMITS.max_alerts
     cap_max_polygon_points: int = DEFAULT_LIMITS.max_polygon_points
+    card_policy: str = "fallback"
     render_method: str = "cinemagraph"
     render_deadline_s: float = 300.0
     render_workers: str = "auto"
@@ -222,6 +226,7 @@ def _field_types() -> dict[str, Any]:
 def _validate(s: Settings) -> None:
     _check_choice("models", s.models, MODEL_PROFILES)
     _check_choice("render_method", s.render_method, RENDER_METHODS)
+    _check_choice("card_policy", s.card_policy, CARD_POLICIES)
     _check_choice("media_backend", s.media_backend, MEDIA_BACKENDS)
     _check_choice("kafka_security_protocol", s.kafka_security_protocol, KAFKA_SECURITY_PROTOCOLS)
     _check_choice("log_level", s.log_level, LOG_LEVELS)

@@ -100,6 +100,8 @@ class AlertService(MessageHandling):
         started = self._clock()
         try:
             await self.workers.warm_up()
+            if self._card_renderer is not None:
+                await asyncio.to_thread(self._card_renderer.warm_up)
         except Exception as error:
             log.error("renderer_warm_up_failed", error=repr(error))
             raise

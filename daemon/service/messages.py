@@ -27,6 +27,8 @@ from daemon.service.rendering import RenderDispatch
 from daemon.service.signatures import UNCHECKED, SignatureVerdict
 from daemon.service.state import BrokerLostError, QueuedAlert
 from daemon.service.work_queue import QueueEntry
+from pipeline.card.content import card_digest, card_text
+from pipeline.card.renderer import PROFILE as CARD_PROFILE
 
 log = get_logger(__name__)
 
@@ -186,6 +188,10 @@ class MessageHandling(RenderDispatch):
                 await self._publish_record(work, decision.outcome, reason=decision.reason)
                 return
             key = cache_key(hazard, self.settings.render_method, self.workers.profile)
+            if self.workers.profile == CARD_PROFILE:
+                # A card carries the alert's own words: shared only by alerts that say the
+                # same thing in the same language (repeats, updates that change nothing).
+                key = f"{key}|{card_digest(work.hazard, card_text(alert))}"
             if alert.scope != "Public":
                 # An opted-in restricted render is this alert's own: never shared, never
                 # served to another alert from the cache.

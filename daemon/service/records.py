@@ -41,6 +41,10 @@ class Priority:
     band: str
 
 
+# The models entry an alert card's result carries (pipeline.card.renderer).
+CARD_MODEL_ROLE = "card"
+
+
 @dataclass(frozen=True, slots=True)
 class RenderOutcome:
     """The media part of a record (from a render just done or from the cache)."""
@@ -143,6 +147,7 @@ def build_record(
         "status": status,
         "reason": reason,
         "media": [_media_json(item) for item in outcome.media] if outcome else [],
+        "kind": _media_kind(outcome),
         "poster_url": outcome.poster_url if outcome else None,
         "alt_text": outcome.alt_text if outcome else None,
         "prompt": outcome.prompt if outcome else None,
@@ -153,6 +158,13 @@ def build_record(
         "produced_at": moment.isoformat(),
         "signature": dict(signature) if signature is not None else dict(UNCHECKED_SIGNATURE),
     }
+
+
+def _media_kind(outcome: RenderOutcome | None) -> str | None:
+    """``card`` for an alert card (pipeline.card), ``animation`` for a generative render."""
+    if outcome is None:
+        return None
+    return "card" if CARD_MODEL_ROLE in outcome.models else "animation"
 
 
 def _media_json(item: CachedMedia) -> dict[str, Any]:

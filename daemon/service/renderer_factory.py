@@ -1,6 +1,9 @@
 """Builds the renderers the daemon uses: the only place that imports the pipeline.
 
-Two sources, chosen by settings:
+Three sources, chosen by settings:
+- ``CINEALERT_CARD_POLICY=only``: alert cards (``pipeline.card``), one renderer per
+  worker thread of ``render_workers`` (``auto``: one per CPU core, at most 4); no
+  model, no torch import, ready in well under a second;
 - ``CINEALERT_RENDERER=module:function`` (``Settings.renderer``): a plug-in, called as
   ``function(settings)`` and returning one `Renderer`. Tests use it to run the daemon
   with a deterministic renderer; operators can use it to plug another implementation.
@@ -14,11 +17,17 @@ Importing here, inside functions, keeps torch out of the daemon's import time.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 from daemon.runtime.pipeline_settings import PipelineSettingsError, pipeline_config
 from daemon.runtime.settings import Settings
 from pipeline.interface import Renderer
+
+CARD_DEFAULT_SIZE = 512
+# Cards are CPU work that takes a fraction of a second; a few threads keep a burst of
+# alerts moving without starving the event loop (encoders release the GIL).
+MAX_CARD_WORKERS = 4
 
 
 class RendererFactoryError(RuntimeError):
@@ -50,8 +59,25 @@ def load_plugin(spec: str) -> Any:
     return function
 
 
+def build_card_renderer(settings: Settings) -> Renderer:
+    """One alert-card renderer (also the fallback of failed renders)."""
+    from pipeline.card.renderer import CardRenderer  # noqa: PLC0415
+
+    return CardRenderer(size=settings.render_size or CARD_DEFAULT_SIZE)
+
+
+def _card_workers(render_workers: str) -> int:
+    if render_workers in ("auto", "cpu"):
+        return max(1, min(MAX_CARD_WORKERS, os.cpu_count() or 1))
+    return len([device for device in render_workers.split(",") if device.strip()])
+
+
 def build_renderers(settings: Settings) -> list[Renderer]:
     """The renderers for the worker pool (not yet warm)."""
+    if settings.card_policy == "only":
+        return [
+            build_card_renderer(settings) for _ in range(_card_workers(settings.render_workers))
+        ]
     if settings.renderer:
         renderer: Renderer = load_plugin(settings.renderer)(settings)
         return [renderer]

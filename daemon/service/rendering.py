@@ -24,6 +24,7 @@ from daemon.service.records import (
 )
 from daemon.service.state import QueuedAlert
 from daemon.service.work_queue import QueueEntry
+from pipeline.card.content import card_text
 from pipeline.interface import RenderError, RenderRequest
 
 log = get_logger(__name__)
@@ -84,7 +85,8 @@ class RenderDispatch(Publishing):
                 )
             except RenderError as error:
                 log.warning("render_failed", reason=error.reason, error=str(error))
-                await self._publish_record(work, "failed", reason=error.reason)
+                if not await self._publish_card_instead(work, error.reason):
+                    await self._publish_record(work, "failed", reason=error.reason)
                 return
             except MediaStoreError as error:
                 log.warning("media_store_failed", error=str(error))
@@ -120,20 +122,53 @@ class RenderDispatch(Publishing):
                     self.metrics.cache_hits.inc()
                     await self._publish_record(served, "cached", outcome=outcome)
 
-    def _expired_now(self, work: QueuedAlert) -> bool:
-        """The arrival rule again, at the current time: every info of the alert has expired."""
-        return all_infos_expired(work.alert, self._wall_clock())
+    async def _publish_card_instead(self, work: QueuedAlert, reason: str) -> bool:
+        """Under ``card_policy=fallback``: publish an alert card for an alert whose render
+        failed (``rendered``, kind ``card``, the render's failure as ``reason``). False
+        when there is no card to give: another policy, or the card failed too."""
+        card_renderer = self._card_renderer
+        if card_renderer is None:
+            return False
+        started = self._clock()
+        try:
+            result = await asyncio.to_thread(card_renderer.render, self._request(work, slot=0))
+            self._check_media_size([*result.media, result.poster])
+            media = tuple([await self._store(file) for file in result.media])
+            poster = await self._store(result.poster)
+        except (RenderError, MediaStoreError) as error:
+            log.warning("card_fallback_failed", reason=reason, error=str(error))
+            return False
+        self.metrics.stage_duration.labels(stage="card").observe(self._clock() - started)
+        log.info("card_published_for_failed_render", reason=reason)
+        outcome = RenderOutcome(
+            media=media,
+            poster_url=poster.url,
+            alt_text=result.alt_text,
+            prompt=result.prompt,
+            clip_score=result.clip_score,
+            models=result.models,
+            timings_ms=result.timings_ms,
+        )
+        await self._publish_record(work, "rendered", reason=reason, outcome=outcome)
+        return True
 
-    async def _render_and_store(self, work: QueuedAlert, key: str) -> CacheVariant:
+    def _request(self, work: QueuedAlert, slot: int) -> RenderRequest:
         info = primary_info(work.alert)
-        slot = self.cache.next_slot(key)
-        request = RenderRequest(
+        return RenderRequest(
             hazard=work.hazard,
             language=info.language if info else "en",
             method=self.settings.render_method,
             seed=self.settings.render_seed + slot,
             alert_text=(info.headline or info.event) if info else "",
+            card=card_text(work.alert),
         )
+
+    def _expired_now(self, work: QueuedAlert) -> bool:
+        """The arrival rule again, at the current time: every info of the alert has expired."""
+        return all_infos_expired(work.alert, self._wall_clock())
+
+    async def _render_and_store(self, work: QueuedAlert, key: str) -> CacheVariant:
+        request = self._request(work, self.cache.next_slot(key))
         self.metrics.renders_in_flight.inc()
         started = self._clock()
         try:

@@ -34,9 +34,12 @@ from daemon.service.records import (
     SourcePosition,
 )
 from daemon.service.render_workers import RenderWorkers
+from daemon.service.renderer_factory import build_card_renderer
 from daemon.service.signatures import UNCHECKED, SignaturePolicy, SignatureVerdict
 from daemon.service.single_flight import SingleFlight
 from daemon.service.work_queue import QueueEntry, WorkQueue
+from pipeline.card.renderer import PROFILE as CARD_PROFILE
+from pipeline.interface import Renderer
 
 log = get_logger(__name__)
 
@@ -89,6 +92,11 @@ class ServiceState:
         self._wall_clock = wall_clock
         # Loads the trust store: a bad certificate file stops the start, naming the file.
         self.signatures = SignaturePolicy(settings)
+        # Cards stand in for failed renders (card_policy=fallback); pointless when the
+        # workers draw cards already (card_policy=only).
+        self._card_renderer: Renderer | None = None
+        if settings.card_policy == "fallback" and workers.profile != CARD_PROFILE:
+            self._card_renderer = build_card_renderer(settings)
         self.cache = HazardCache(settings.cache_variants, settings.cache_ttl_s, time.time)
         self._flight: SingleFlight[CacheVariant] = SingleFlight()
         self._renderer_ready = asyncio.Event()

@@ -131,7 +131,10 @@ async def test_failed_and_timed_out_renders_give_failed_records_and_work_goes_on
 ) -> None:
     gate = threading.Event()
     stuck = FakeRenderer(gate=gate, fail_hazards={"tornado"})
-    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, render_deadline_s=0.5)
+    # Without cards: the plain failed records (test_service_cards has the card fallback).
+    settings = service_settings(
+        kafka_bootstrap, topic_names, tmp_path, render_deadline_s=0.5, card_policy="off"
+    )
     async with running_service(settings, stuck):
         await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("slow", "heat")])
         first = await read_records(kafka_bootstrap, topic_names.output, 1)

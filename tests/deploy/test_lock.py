@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from tests.deploy.locks import FULL_LOCK, LOCK_INPUTS, RUNTIME_LOCK, Pin, pins_here, read_lock
 from tests.deploy.manifests import REPO_ROOT
@@ -101,7 +102,9 @@ def test_installed_versions_are_exactly_the_locks() -> None:
         except importlib.metadata.PackageNotFoundError:
             wrong.append(f"{name}: locked {version}, not installed")
             continue
-        # A local label (torch's +cu130) is the same release as the lock's version.
-        if installed.split("+", 1)[0] != version:
+        # A local label (torch's +cu130) is the same release as the lock's version; and
+        # versions compare as PEP 440 versions (a package's metadata may say 2.012 for
+        # the 2.12 its index and the lock name).
+        if Version(installed.split("+", 1)[0]) != Version(version):
             wrong.append(f"{name}: locked {version}, installed {installed}")
     assert not wrong, "run `make install` (or `make clean install`): " + "; ".join(wrong)

@@ -1,5 +1,7 @@
-"""A render past its deadline ends as a `failed` record with its reason, and the daemon
-goes on to the next alert (real tiny pipeline, real broker and S3)."""
+"""A render past its deadline gets an alert card instead (``card_policy=fallback``, the
+default): a ``rendered`` record of kind ``card`` that names the render's failure as its
+reason, media in S3; and the daemon goes on to the next alert (real tiny pipeline, real
+broker and S3)."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ class ShortDeadline(StackConfig):
         return {**super().environment(http_port), "CINEALERT_RENDER_DEADLINE_S": "0.2"}
 
 
-def test_renders_past_the_deadline_fail_with_a_reason_and_the_next_alert_goes_on(
+def test_renders_past_the_deadline_get_a_card_with_the_reason_and_the_next_alert_goes_on(
     broker: EmbeddedBroker, s3_server: S3ServerInfo, tmp_path: Path
 ) -> None:
     config = ShortDeadline(broker.bootstrap, s3_server, s3_server.public_bucket, public=True)
@@ -51,8 +53,10 @@ def test_renders_past_the_deadline_fail_with_a_reason_and_the_next_alert_goes_on
     hazards = sorted(record["hazard"] for record in board.records.values())
     assert hazards == ["drought", "flood", "landslide"]
     for record in board.records.values():
-        assert record["status"] == "failed", record
+        assert record["status"] == "rendered", record
+        assert record["kind"] == "card", record
         assert record["reason"] == "deadline-exceeded", record
-        assert record["media"] == []
+        assert {item["format"] for item in record["media"]} == {"gif", "webp", "mp4"}
+        assert record["poster_url"].startswith(s3_server.endpoint_url)
     assert still_ready, "a failed render must not take the daemon out of service"
     assert exit_status == 0, "the daemon still stops cleanly"

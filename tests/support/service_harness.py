@@ -24,7 +24,7 @@ from daemon.runtime.settings import Settings
 from daemon.service.app import AlertService
 from daemon.service.records import record_schema
 from daemon.service.render_workers import RenderWorkers
-from tests.support.fake_renderer import FakeRenderer
+from pipeline.interface import Renderer
 from tests.support.kafka import RawMessage, consume_messages
 
 RECORD_VALIDATOR = jsonschema.Draft202012Validator(
@@ -65,7 +65,7 @@ class RunningService:
 @asynccontextmanager
 async def running_service(
     settings: Settings,
-    renderer: FakeRenderer | list[FakeRenderer],
+    renderer: Renderer | list[Renderer],
     ready_timeout_s: float = 30.0,
 ) -> AsyncIterator[RunningService]:
     """Start the service, wait until /readyz would say ready, stop it (SIGTERM path) after."""

@@ -1,0 +1,109 @@
+"""Alert cards in the running service (real broker, real card renderer, real media store):
+``card_policy=fallback`` gives a failed or timed-out render a card, ``only`` draws cards
+instead of renders, ``off`` keeps the plain ``failed`` record."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from daemon.service.renderer_factory import build_renderers
+from tests.conftest import TopicNames
+from tests.support.cap_alerts import cap_alert
+from tests.support.fake_renderer import FakeRenderer
+from tests.support.kafka import produce_messages
+from tests.support.service_harness import (
+    by_identifier,
+    read_records,
+    running_service,
+    service_settings,
+)
+
+
+def _stored(media_dir: Path, url: str) -> Path:
+    return media_dir / url.rsplit("/", 1)[1]
+
+
+def _assert_card(record: dict[str, Any], media_dir: Path, reason: str | None) -> None:
+    assert record["status"] == "rendered"
+    assert record["kind"] == "card"
+    assert record["reason"] == reason
+    assert set(record["models"]) == {"card"}
+    assert {item["format"] for item in record["media"]} == {"gif", "webp", "mp4"}
+    gif = next(item for item in record["media"] if item["format"] == "gif")
+    with Image.open(_stored(media_dir, gif["url"])) as image:
+        assert image.size == (512, 512)
+        assert image.n_frames == gif["frames"] > 1
+    assert _stored(media_dir, record["poster_url"]).stat().st_size > 0
+    assert "Alert card" in record["alt_text"] or "alert card" in record["alt_text"]
+
+
+async def test_fallback_gives_a_failed_render_a_card(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    renderer = FakeRenderer(fail_hazards={"tornado"})
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path)
+    assert settings.card_policy == "fallback"  # the default
+    async with running_service(settings, renderer):
+        await produce_messages(
+            kafka_bootstrap,
+            topic_names.input,
+            [cap_alert("broken", "tornado"), cap_alert("fine", "flood")],
+        )
+        records = by_identifier(await read_records(kafka_bootstrap, topic_names.output, 2))
+    _assert_card(records["broken"], tmp_path, reason="fake-failure")
+    assert records["fine"]["kind"] == "animation"
+    assert records["fine"]["reason"] is None
+
+
+async def test_fallback_gives_a_render_past_its_deadline_a_card(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    gate = threading.Event()
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, render_deadline_s=0.5)
+    try:
+        async with running_service(settings, FakeRenderer(gate=gate)):
+            await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("slow", "heat")])
+            (record,) = await read_records(kafka_bootstrap, topic_names.output, 1)
+    finally:
+        gate.set()
+    _assert_card(record, tmp_path, reason="deadline-exceeded")
+
+
+async def test_off_keeps_the_failed_record_without_media(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    renderer = FakeRenderer(fail_hazards={"tornado"})
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, card_policy="off")
+    async with running_service(settings, renderer):
+        await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("broken", "tornado")])
+        (record,) = await read_records(kafka_bootstrap, topic_names.output, 1)
+    assert record["status"] == "failed"
+    assert record["media"] == [] and record["kind"] is None
+
+
+async def test_only_draws_cards_without_any_model(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    """No renderer plug-in and no pipeline: the card renderers the factory builds. Two
+    alerts that say the same thing share one card; a different text gets its own."""
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, card_policy="only")
+    renderers = build_renderers(settings)
+    assert {renderer.profile for renderer in renderers} == {"card"}
+    async with running_service(settings, renderers):
+        await produce_messages(
+            kafka_bootstrap,
+            topic_names.input,
+            [
+                cap_alert("first", "flood"),
+                cap_alert("other-area", "flood", severity="Extreme"),
+            ],
+        )
+        records = by_identifier(await read_records(kafka_bootstrap, topic_names.output, 2))
+    for record in records.values():
+        _assert_card(record, tmp_path, reason=None)
+    posters = {record["poster_url"] for record in records.values()}
+    assert len(posters) == 2  # different severity: different colours, different card
