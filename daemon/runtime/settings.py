@@ -50,8 +50,9 @@ __all__ = [
 MODEL_PROFILES = ("tiny", "full")
 RENDER_METHODS = ("cinemagraph", "masked-sampling")
 # When alert cards (pipeline/card) are made: never; for an alert whose render failed or
-# passed its deadline; or instead of renders altogether (no GPU, no model load).
-CARD_POLICIES = ("off", "fallback", "only")
+# passed its deadline; at once for every alert that waits for a render (a provisional
+# record, then the terminal one); or instead of renders altogether (no GPU, no model).
+CARD_POLICIES = ("off", "fallback", "first", "only")
 MEDIA_BACKENDS = ("local", "s3")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")

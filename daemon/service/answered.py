@@ -148,6 +148,8 @@ def _answered_by(
 ) -> AnsweredInput | None:
     try:
         record: Any = json.loads(value)
+        if record.get("status") == "provisional":
+            return None  # a card ahead of the answer, not the answer
         source = record["source"]
         alert = record["alert"]
         if source["topic"] != input_topic or source["partition"] not in firsts:

@@ -202,6 +202,8 @@ class MessageHandling(RenderDispatch):
                 await self._publish_record(work, "cached", outcome=self._outcome(variant))
                 return
             self.metrics.cache_misses.inc()
+            if self.settings.card_policy == "first" and self._card_renderer is not None:
+                self._start_provisional_card(work)
             score = work.priority.score if work.priority else 0.0
             band = work.priority.band if work.priority else "low"
             self.queue.put(

@@ -15,6 +15,7 @@ from daemon.runtime.logging_setup import get_logger
 from daemon.service.alert_flow import REASON_SCOPE
 from daemon.service.offsets import Ticket
 from daemon.service.records import (
+    PROVISIONAL,
     RenderOutcome,
     build_record,
     encode_record,
@@ -95,6 +96,10 @@ class Publishing(ServiceState):
         outcome: RenderOutcome | None = None,
         timings: dict[str, float] | None = None,
     ) -> None:
+        if work.provisional is not None:
+            # Same key, same partition: sent after the card's record, it lands after it,
+            # so a compacted output topic keeps the terminal record, never the card.
+            await asyncio.wait({work.provisional})
         total_ms = (self._clock() - work.consumed_at) * 1000
         record = build_record(
             work.alert,
@@ -119,6 +124,34 @@ class Publishing(ServiceState):
 
         if _level_check.isEnabledFor(logging.INFO):
             log.info("record", status=status, hazard=work.hazard, reason=reason)
+        await self._send(
+            self.settings.output_topic,
+            work.alert.identifier.encode(),
+            encode_record(record),
+            [],
+            delivered,
+        )
+
+    async def _publish_provisional(self, work: QueuedAlert, outcome: RenderOutcome) -> None:
+        """The card record ahead of the terminal one (card_policy=first): it finishes no
+        offset, so a crash before the terminal record still answers the alert later."""
+        record = build_record(
+            work.alert,
+            work.hazard,
+            PROVISIONAL,
+            work.source,
+            priority=work.priority,
+            outcome=outcome,
+            timings_ms={"total": (self._clock() - work.consumed_at) * 1000},
+            signature=work.signature.record_field(),
+        )
+        published, latency = self._metrics_for_status(PROVISIONAL)
+
+        def delivered() -> None:
+            published.inc()
+            latency.observe(self._clock() - work.consumed_at)
+
+        log.info("record", status=PROVISIONAL, hazard=work.hazard)
         await self._send(
             self.settings.output_topic,
             work.alert.identifier.encode(),

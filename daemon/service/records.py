@@ -18,6 +18,8 @@ from daemon.cache.hazard_cache import CachedMedia
 
 RECORD_SCHEMA_ID = "cinealert.media/1"
 TERMINAL_STATUSES = ("rendered", "cached", "skipped", "cancelled", "expired", "failed")
+# card_policy=first: an alert card published before the alert's terminal record.
+PROVISIONAL = "provisional"
 
 
 class RecordError(ValueError):
@@ -125,14 +127,15 @@ def build_record(
     signature: Mapping[str, Any] | None = None,
     redacted: bool = False,
 ) -> dict[str, Any]:
-    """Build one terminal record as a JSON-able dict.
+    """Build one record as a JSON-able dict: a terminal one, or (status ``provisional``)
+    the card published ahead of it under ``card_policy=first``.
 
     ``timings_ms`` are the daemon's own stages (queue wait, store, total); the
     renderer's per-stage timings from ``outcome`` are merged under them.
     """
-    if status not in TERMINAL_STATUSES:
-        raise RecordError(f"status {status!r} is not one of {TERMINAL_STATUSES}")
-    if status in ("rendered", "cached") and outcome is None:
+    if status not in (*TERMINAL_STATUSES, PROVISIONAL):
+        raise RecordError(f"status {status!r} is not one of {TERMINAL_STATUSES} or {PROVISIONAL}")
+    if status in ("rendered", "cached", PROVISIONAL) and outcome is None:
         raise RecordError(f"status {status!r} needs media (outcome is None)")
     timings: dict[str, float] = {}
     if outcome is not None and status == "rendered":

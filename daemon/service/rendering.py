@@ -22,7 +22,7 @@ from daemon.service.records import (
     RenderOutcome,
     primary_info,
 )
-from daemon.service.state import QueuedAlert
+from daemon.service.state import BrokerLostError, QueuedAlert
 from daemon.service.work_queue import QueueEntry
 from pipeline.card.content import card_text
 from pipeline.interface import RenderError, RenderRequest
@@ -123,12 +123,45 @@ class RenderDispatch(Publishing):
                     await self._publish_record(served, "cached", outcome=outcome)
 
     async def _publish_card_instead(self, work: QueuedAlert, reason: str) -> bool:
-        """Under ``card_policy=fallback``: publish an alert card for an alert whose render
-        failed (``rendered``, kind ``card``, the render's failure as ``reason``). False
-        when there is no card to give: another policy, or the card failed too."""
+        """Under ``card_policy`` fallback or first: publish an alert card for an alert whose
+        render failed (``rendered``, kind ``card``, the render's failure as ``reason``) —
+        the provisional card when there is one. False when there is no card to give:
+        another policy, or the card failed too."""
+        if self._card_renderer is None:
+            return False
+        if work.provisional is not None:
+            await asyncio.wait({work.provisional})
+        outcome = _finished_card(work) or await self._card_outcome(work)
+        if outcome is None:
+            return False
+        log.info("card_published_for_failed_render", reason=reason)
+        await self._publish_record(work, "rendered", reason=reason, outcome=outcome)
+        return True
+
+    def _start_provisional_card(self, work: QueuedAlert) -> None:
+        """Under ``card_policy=first``: draw and publish the alert's card while it waits for
+        its render (a task: the partition goes on meanwhile)."""
+        work.provisional = asyncio.create_task(
+            self._provisional_card(work), name=f"provisional-card-{work.alert.identifier}"
+        )
+
+    async def _provisional_card(self, work: QueuedAlert) -> RenderOutcome | None:
+        outcome = await self._card_outcome(work)
+        if outcome is None:
+            return None
+        try:
+            await self._publish_provisional(work, outcome)
+        except (KafkaError, BrokerLostError, OSError) as error:
+            # The terminal record still comes (or the alert is read again after the
+            # session is rebuilt); a card is a courtesy, not part of the answer.
+            log.warning("provisional_card_not_published", error=repr(error))
+        return outcome
+
+    async def _card_outcome(self, work: QueuedAlert) -> RenderOutcome | None:
+        """Draw the alert's card in a thread and store its media; None if that failed."""
         card_renderer = self._card_renderer
         if card_renderer is None:
-            return False
+            return None
         started = self._clock()
         try:
             result = await asyncio.to_thread(card_renderer.render, self._request(work, slot=0))
@@ -136,11 +169,10 @@ class RenderDispatch(Publishing):
             media = tuple([await self._store(file) for file in result.media])
             poster = await self._store(result.poster)
         except (RenderError, MediaStoreError) as error:
-            log.warning("card_fallback_failed", reason=reason, error=str(error))
-            return False
+            log.warning("card_failed", error=str(error))
+            return None
         self.metrics.stage_duration.labels(stage="card").observe(self._clock() - started)
-        log.info("card_published_for_failed_render", reason=reason)
-        outcome = RenderOutcome(
+        return RenderOutcome(
             media=media,
             poster_url=poster.url,
             alt_text=result.alt_text,
@@ -149,8 +181,6 @@ class RenderDispatch(Publishing):
             models=result.models,
             timings_ms=result.timings_ms,
         )
-        await self._publish_record(work, "rendered", reason=reason, outcome=outcome)
-        return True
 
     def _request(self, work: QueuedAlert, slot: int) -> RenderRequest:
         info = primary_info(work.alert)
@@ -250,3 +280,11 @@ class RenderDispatch(Publishing):
             models=variant.models,
             timings_ms=variant.timings_ms,
         )
+
+
+def _finished_card(work: QueuedAlert) -> RenderOutcome | None:
+    """The provisional card's media, when it was drawn and stored already."""
+    task = work.provisional
+    if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+        return None
+    return task.result()

@@ -31,6 +31,7 @@ from daemon.service.dedupe import SeenAlerts
 from daemon.service.offsets import OffsetTracker, Ticket
 from daemon.service.records import (
     Priority,
+    RenderOutcome,
     SourcePosition,
 )
 from daemon.service.render_workers import RenderWorkers
@@ -67,6 +68,10 @@ class QueuedAlert:
     source: SourcePosition
     consumed_at: float
     signature: SignatureVerdict = UNCHECKED
+    # card_policy=first: the task that publishes this alert's provisional card record; its
+    # terminal record waits for it (same key, so it lands after the card, never before),
+    # and a failed render reuses the card as the terminal record's media.
+    provisional: asyncio.Task[RenderOutcome | None] | None = None
 
 
 class ServiceState:
@@ -92,10 +97,10 @@ class ServiceState:
         self._wall_clock = wall_clock
         # Loads the trust store: a bad certificate file stops the start, naming the file.
         self.signatures = SignaturePolicy(settings)
-        # Cards stand in for failed renders (card_policy=fallback); pointless when the
-        # workers draw cards already (card_policy=only).
+        # Cards stand in for failed renders (fallback, first) and come before renders
+        # (first); pointless when the workers draw cards already (only).
         self._card_renderer: Renderer | None = None
-        if settings.card_policy == "fallback" and workers.profile != CARD_PROFILE:
+        if settings.card_policy in ("fallback", "first") and workers.profile != CARD_PROFILE:
             self._card_renderer = build_card_renderer(settings)
         self.cache = HazardCache(settings.cache_variants, settings.cache_ttl_s, time.time)
         self._flight: SingleFlight[CacheVariant] = SingleFlight()
@@ -128,6 +133,10 @@ class ServiceState:
         dropped = self.queue.drop_partitions(partitions)
         for entry in dropped:
             self.seen.forget(entry.alert_key)
+            if entry.payload.provisional is not None:
+                # The partition's next owner answers the alert; a card published by this
+                # member now could land after that owner's terminal record.
+                entry.payload.provisional.cancel()
         for partition in partitions:
             self.tracker.drop(partition)
         return dropped

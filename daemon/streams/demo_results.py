@@ -114,12 +114,18 @@ class ResultBoard:
         self.records: dict[AlertKey, dict[str, Any]] = {}
         self.repeats = 0  # at-least-once delivery may repeat a record after a crash
         self.unexpected: list[dict[str, Any]] = []
+        # card_policy=first: the card record that came ahead of an alert's terminal one.
+        self.provisional: dict[AlertKey, dict[str, Any]] = {}
 
     def add(self, record: dict[str, Any]) -> bool:
-        """Take one record; True when it is the first for an expected alert."""
+        """Take one record; True when it is the first terminal one for an expected alert
+        (a provisional card is kept aside in ``provisional``, not counted)."""
         key = record_key(record)
         if key not in self.expected.alerts:
             self.unexpected.append(record)
+            return False
+        if record.get("status") == "provisional":
+            self.provisional.setdefault(key, record)
             return False
         if key in self.records:
             self.repeats += 1

@@ -107,3 +107,66 @@ async def test_only_draws_cards_without_any_model(
         _assert_card(record, tmp_path, reason=None)
     posters = {record["poster_url"] for record in records.values()}
     assert len(posters) == 2  # different severity: different colours, different card
+
+
+async def test_first_publishes_a_card_at_once_then_the_terminal_record(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    """The card comes while the render still runs; the render's record comes after it,
+    under the same key, so a compacted output topic keeps the terminal record."""
+    gate = threading.Event()
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, card_policy="first")
+    try:
+        async with running_service(settings, FakeRenderer(gate=gate)):
+            await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("a-1", "flood")])
+            (provisional,) = await read_records(kafka_bootstrap, topic_names.output, 1)
+            gate.set()
+            records = await read_records(kafka_bootstrap, topic_names.output, 2)
+    finally:
+        gate.set()
+    assert provisional["status"] == "provisional"
+    _assert_card_media(provisional, tmp_path)
+    assert [record["status"] for record in records] == ["provisional", "rendered"]
+    assert records[1]["kind"] == "animation"
+
+
+async def test_first_never_lets_a_card_land_after_the_terminal_record(
+    kafka_bootstrap: str, topic_names: TopicNames, tmp_path: Path
+) -> None:
+    """Renders faster than cards (an instant fake renderer), a failed render and a cache
+    hit: per alert key the last record on the topic is always the terminal one."""
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, card_policy="first")
+    renderer = FakeRenderer(fail_hazards={"tornado"})
+    alerts = [cap_alert(f"fast-{hazard}", hazard) for hazard in ("flood", "heat", "wildfire")]
+    alerts.append(cap_alert("broken", "tornado"))
+    async with running_service(settings, renderer):
+        await produce_messages(kafka_bootstrap, topic_names.input, alerts)
+        # Three hazards, three renders, each alert with its card; the tornado's render fails.
+        records = await read_records(kafka_bootstrap, topic_names.output, 8, timeout_s=60)
+        await produce_messages(kafka_bootstrap, topic_names.input, [cap_alert("later", "flood")])
+        (hit,) = (await read_records(kafka_bootstrap, topic_names.output, 9))[8:]
+    last: dict[str, dict[str, Any]] = {}
+    seen_provisional: dict[str, dict[str, Any]] = {}
+    for record in records:
+        identifier = record["alert"]["identifier"]
+        assert identifier not in last or last[identifier]["status"] == "provisional", (
+            f"{identifier}: a record after its terminal one"
+        )
+        if record["status"] == "provisional":
+            seen_provisional[identifier] = record
+        last[identifier] = record
+    assert set(seen_provisional) == {"fast-flood", "fast-heat", "fast-wildfire", "broken"}
+    assert all(record["status"] != "provisional" for record in last.values())
+    broken = last["broken"]
+    assert broken["status"] == "rendered" and broken["kind"] == "card"
+    assert broken["reason"] == "fake-failure"
+    # The failed render's record reuses the card already drawn and published.
+    assert broken["poster_url"] == seen_provisional["broken"]["poster_url"]
+    # A cache hit is answered at once: no card ahead of it.
+    assert hit["alert"]["identifier"] == "later" and hit["status"] == "cached"
+
+
+def _assert_card_media(record: dict[str, Any], media_dir: Path) -> None:
+    assert record["kind"] == "card"
+    assert {item["format"] for item in record["media"]} == {"gif", "webp", "mp4"}
+    assert _stored(media_dir, record["poster_url"]).stat().st_size > 0
