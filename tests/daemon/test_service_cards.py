@@ -4,6 +4,8 @@ instead of renders, ``off`` keeps the plain ``failed`` record."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -170,3 +172,23 @@ def _assert_card_media(record: dict[str, Any], media_dir: Path) -> None:
     assert record["kind"] == "card"
     assert {item["format"] for item in record["media"]} == {"gif", "webp", "mp4"}
     assert _stored(media_dir, record["poster_url"]).stat().st_size > 0
+
+
+def test_only_never_imports_torch() -> None:
+    """A GPU-less `only` daemon loads no model framework: its renderers and the service
+    modules import and warm up without torch."""
+    program = (
+        "import sys\n"
+        "from daemon.runtime.settings import Settings\n"
+        "from daemon.service.app import AlertService\n"
+        "from daemon.service.renderer_factory import build_renderers\n"
+        "renderers = build_renderers(Settings(card_policy='only'))\n"
+        "for renderer in renderers: renderer.warm_up()\n"
+        "print('torch' in sys.modules, len(renderers))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True
+    )
+    torch_loaded, count = result.stdout.split()
+    assert torch_loaded == "False"
+    assert int(count) >= 1
