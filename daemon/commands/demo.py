@@ -3,8 +3,10 @@
 1. start the embedded broker; 2. start `cinealert run` as a child process (tiny models
 on CPU unless ``CINEALERT_MODELS=full``) and wait for ``/readyz`` while it warms up;
 3. replay the bundled recorded stream with every CAP date shifted to now; 4. print each
-terminal record as it arrives, then a table; 5. keep serving the media until Ctrl-C
-(or exit at once with ``--exit-when-done``), then stop the daemon and the broker.
+terminal record as it arrives, then a table, and write a web page of every alert's
+animation (daemon/streams/demo_page.py) into the media directory; 5. keep serving the
+media and the page until Ctrl-C (or exit at once with ``--exit-when-done``), then stop
+the daemon and the broker.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from daemon.kafka.broker import BrokerError, EmbeddedBroker, find_free_port
 from daemon.kafka.client_config import producer_kwargs
 from daemon.runtime.daemon_process import DaemonProcess, DaemonProcessError, ReadinessProbe
 from daemon.runtime.settings import Settings, SettingsError, env_name, load_settings
+from daemon.streams.demo_page import write_demo_page
 from daemon.streams.demo_results import (
     ExpectedResults,
     ResultBoard,
@@ -47,6 +50,13 @@ EXIT_INCOMPLETE = 1
 EXIT_SETUP = 2
 EXIT_INTERRUPTED = 130
 REPLAY_REPORT_EVERY = 5
+# The daemon's CINEALERT_CARD_POLICY unless the user sets one. The tiny demo models draw
+# noise; an alert card (pipeline/card) shows what the product is for, so every alert that
+# waits for a render gets one at once (a provisional record), then its tiny render: the
+# whole chain still runs. "only" would make cards instead of renders (no model loaded).
+DEMO_CARD_POLICY = "first"
+# Where the page goes inside the media directory, so the daemon's /media/ route serves it.
+PAGE_PATH = "demo/index.html"
 
 
 def bundled_stream() -> Path:
@@ -129,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
         daemon = DaemonProcess(environment, work_dir / "daemon.log", settings.http_url)
         say(
             f"starting the daemon (models: {settings.models}, method: {settings.render_method}, "
-            f"media: {settings.media_backend}); log: {daemon.log_path}"
+            f"cards: {settings.card_policy}, media: {settings.media_backend}); "
+            f"log: {daemon.log_path}"
         )
         daemon.start()
         started = time.monotonic()
@@ -149,16 +160,23 @@ def run(args: argparse.Namespace) -> int:
         _print_results(board, settings)
         records_path = _write_records(board, work_dir / "records.jsonl")
         say(f"the records, one JSON object per line: {records_path}")
+        page_path, page_url = _write_page(board, settings, work_dir)
         if not board.complete:
             missing = ", ".join(alert.key[1] for alert in board.missing())
             say(
                 f"TIMED OUT after {args.timeout:.0f}s: no record yet for {missing}; "
-                f"see {daemon.log_path}"
+                f"see {daemon.log_path}; what arrived is on the page {page_path}"
             )
             return EXIT_INCOMPLETE
         failed = status_counts(board).get("failed", 0)
-        if not args.exit_when_done:
-            _serve_until_interrupted(daemon, settings)
+        if args.exit_when_done:
+            # The page's media are the daemon's URLs: they load only while a demo serves.
+            say(
+                f"every alert's animation on one page: {page_path} "
+                f"(served at {page_url or page_path.as_uri()} without --exit-when-done)"
+            )
+        else:
+            _serve_until_interrupted(daemon, settings, page_url or page_path.as_uri())
         return EXIT_INCOMPLETE if failed else 0
     except (BrokerError, DaemonProcessError, SettingsError, KafkaError, OSError) as error:
         print(f"cinealert demo: {error}", file=sys.stderr)
@@ -177,6 +195,7 @@ def daemon_environment(args: argparse.Namespace, bootstrap: str, work_dir: Path)
     environment[env_name("http_port")] = str(_http_port(args.port, environment))
     environment.setdefault(env_name("models"), "tiny")
     environment.setdefault(env_name("media_dir"), str(work_dir / "media"))
+    environment.setdefault(env_name("card_policy"), DEMO_CARD_POLICY)
     # The log file is for machines and for `grep`; the terminal shows the demo's own lines.
     environment.setdefault(env_name("log_format"), "json")
     if args.config is not None:
@@ -281,11 +300,31 @@ def _write_records(board: ResultBoard, path: Path) -> Path:
     return path
 
 
-def _serve_until_interrupted(daemon: DaemonProcess, settings: Settings) -> None:
+def _write_page(board: ResultBoard, settings: Settings, work_dir: Path) -> tuple[Path, str | None]:
+    """Write the page of every alert's animation; its path, and its URL when served.
+
+    With local media the page goes into the media directory, so the daemon's own static
+    route serves it next to the files it shows; with S3 media it stays in the work
+    directory (the media URLs in it are the bucket's).
+    """
+    note = f"daemon: models {settings.models}, {env_name('card_policy')}={settings.card_policy}."
+    if settings.models == "tiny":
+        note += " The tiny models have random weights and draw noise; cards show the alerts."
+    if settings.media_backend == "local":
+        path = settings.media_dir / PAGE_PATH
+        url: str | None = f"{settings.resolved_media_base_url}/{PAGE_PATH}"
+    else:
+        path, url = work_dir / "index.html", None
+    write_demo_page(board.ordered(), path, provisional=board.provisional, note=note)
+    return path, url
+
+
+def _serve_until_interrupted(daemon: DaemonProcess, settings: Settings, page: str) -> None:
     say(
         f"serving: media and {settings.http_url}/metrics stay up; "
         f"records on topic {settings.output_topic}. Press Ctrl-C to stop."
     )
+    say(f"open {page} to see every alert's animation")
     try:
         while daemon.is_running():
             time.sleep(1.0)
