@@ -1,8 +1,8 @@
-"""`cinealert bench parse|relay|render`: dispatch to one benchmark module, imported lazily.
+"""`cinealert bench parse|relay|render|card`: dispatch to one benchmark module, imported lazily.
 
-Each benchmark module (``bench.parse``, ``bench.relay``, ``bench.render``) exposes
-``add_arguments(parser)`` and ``run(args) -> int``, like the daemon's subcommands. Its
-arguments are parsed here from what follows the benchmark's name, so ``cinealert bench
+Each benchmark module (``bench.parse``, ``bench.relay``, ``bench.render``, ``bench.card``)
+exposes ``add_arguments(parser)`` and ``run(args) -> int``, like the daemon's subcommands.
+Its arguments are parsed here from what follows the benchmark's name, so ``cinealert bench
 parse`` never imports torch and ``cinealert bench render`` never imports the CAP corpus.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import importlib
 
-HELP = "benchmarks (parse, relay, render)"
+HELP = "benchmarks (parse, relay, render, card)"
 
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "parse": ("bench.parse", "CAP parse + validate + classify vs raw lxml, over the corpus"),
     "relay": ("bench.relay", "broker-to-broker relay throughput and latency of the daemon"),
     "render": ("bench.render", "pipeline render time per stage"),
+    "card": ("bench.card", "alert card draw + encode time per stage, on one core"),
 }
 
 # A prefix no argument starts with: everything after the benchmark's name is passed through
