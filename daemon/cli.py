@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "replay": "daemon.commands.replay",
     "render": "daemon.commands.render",
     "card": "daemon.commands.card",
+    "ingest": "daemon.commands.ingest",
     "demo": "daemon.commands.demo",
     "bench": "bench.cli",
 }
@@ -37,8 +38,9 @@ HELP: dict[str, str] = {
     "replay": "play a recorded-stream JSONL file into a topic",
     "render": "render one hazard to media files and a JSON report",
     "card": "draw the animated alert card of a CAP file (no GPU, no models)",
+    "ingest": "poll CAP alert feeds and produce new alerts to the input topic",
     "demo": "the main job: broker + daemon + replay of the bundled stream + results table",
-    "bench": "benchmarks (parse, relay, render)",
+    "bench": "benchmarks (parse, relay, render, card)",
 }
 
 

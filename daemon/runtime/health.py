@@ -61,6 +61,7 @@ class Health:
         stale_after_s: float = 10.0,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
+        checks: tuple[str, ...] = (BROKER_CONNECTED, RENDERER_WARM),
     ) -> None:
         if interval_s <= 0 or stale_after_s <= interval_s:
             raise ValueError(
@@ -71,7 +72,8 @@ class Health:
         self._metrics = metrics
         self._clock = clock
         self._last_beat = clock()
-        self._checks: dict[str, bool] = {BROKER_CONNECTED: False, RENDERER_WARM: False}
+        # Readiness waits for each of these (the ingester has its own: no renderer).
+        self._checks: dict[str, bool] = dict.fromkeys(checks, False)
         self._heartbeat: asyncio.Task[None] | None = None
         self._skipped_inputs = 0
         self._last_skipped: SkippedInput | None = None

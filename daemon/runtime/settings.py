@@ -77,6 +77,11 @@ class Settings:
     output_topic: str = "cap.media"
     dlq_topic: str = "cap.alerts.dlq"
     cache_topic: str = "cap.media.cache"
+    # `cinealert ingest` (docs/feeds.md): its compacted state topic, the feed list, and
+    # hosts exempt from the private-address check (a feed server on the same network).
+    ingest_state_topic: str = "cap.ingest.state"
+    ingest_feeds: Path | None = None
+    ingest_allowed_hosts: str = ""
     create_topics: bool = True
     topic_partitions: int = 3
     # HTTP endpoints (port 0 = any free port, for tests)
@@ -235,12 +240,15 @@ def _validate(s: Settings) -> None:
     for name in ("bootstrap_servers", "group_id", "input_topic", "output_topic", "dlq_topic"):
         if not getattr(s, name).strip():
             raise SettingsError(env_name(name), getattr(s, name), "must not be empty")
-    if not s.cache_topic.strip():
-        raise SettingsError(env_name("cache_topic"), s.cache_topic, "must not be empty")
-    topics = [s.input_topic, s.output_topic, s.dlq_topic, s.cache_topic]
+    for name in ("cache_topic", "ingest_state_topic"):
+        if not getattr(s, name).strip():
+            raise SettingsError(env_name(name), getattr(s, name), "must not be empty")
+    topics = [s.input_topic, s.output_topic, s.dlq_topic, s.cache_topic, s.ingest_state_topic]
     if len(set(topics)) != len(topics):
         raise SettingsError(
-            env_name("input_topic"), topics, "input, output, dlq and cache topics must differ"
+            env_name("input_topic"),
+            topics,
+            "input, output, dlq, cache and ingest state topics must differ",
         )
     _check_bootstrap(s.bootstrap_servers)
     if not 0 <= s.http_port <= 65535:
