@@ -23,6 +23,7 @@ from daemon.commands.ingest import serve
 from daemon.feeds.feed_list import FeedSpec, feed_from_table
 from daemon.feeds.state import load_state
 from daemon.runtime.settings import Settings
+from daemon.service.renderer_factory import build_renderers
 from tests.cap.cap_fixtures import fixture_bytes
 from tests.cap.signing import make_ca, make_signer, sign_alert
 from tests.conftest import TopicNames
@@ -33,6 +34,12 @@ from tests.support.kafka import (
     create_topics,
     end_offsets,
     produce_messages,
+)
+from tests.support.service_harness import (
+    by_identifier,
+    read_records,
+    running_service,
+    service_settings,
 )
 
 KOREAN = (Path(__file__).parent / "fixtures" / "kr_disaster_messages.json").read_bytes()
@@ -297,3 +304,42 @@ async def test_an_alert_produced_just_before_a_crash_is_known_from_the_input_top
     assert state.already_produced(identity, "another hash")
     assert state.already_produced("other|identity|x", "0" * 64)
     assert not state.already_produced("other|identity|x", "1" * 64)
+
+
+async def test_ingested_alerts_reach_the_daemon_and_get_their_records(
+    kafka_bootstrap: str,
+    topic_names: TopicNames,
+    publisher: tuple[Publisher, str],
+    tmp_path: Path,
+) -> None:
+    """Feed -> ingester -> input topic -> `cinealert run`'s service -> one record per
+    alert: Korean disaster messages and an index feed, drawn as cards (no model)."""
+    server, origin = publisher
+    server.documents = {
+        "kr.json": KOREAN,
+        "a.xml": cap_alert("e2e-flood", "flood"),
+        "b.xml": cap_alert("e2e-heat", "heat"),
+    }
+    server.index = ["a.xml", "b.xml"]
+    base = f"http://{origin}"
+    feeds = [
+        _feed("korea", f"{base}/cap/kr.json", format="kr-disaster-message"),
+        _feed("index", f"{base}/index.atom", format="atom-index"),
+    ]
+    assert await serve(_settings(kafka_bootstrap, topic_names, origin), feeds, once=True) == 0
+    settings = service_settings(kafka_bootstrap, topic_names, tmp_path, card_policy="only")
+    async with running_service(settings, build_renderers(settings)):
+        records = by_identifier(await read_records(kafka_bootstrap, topic_names.output, 5))
+    assert set(records) == {
+        "KR.MOIS.CBS.218431",
+        "KR.MOIS.CBS.218432",
+        "KR.MOIS.CBS.218433",
+        "e2e-flood",
+        "e2e-heat",
+    }
+    hazards = {identifier: record["hazard"] for identifier, record in records.items()}
+    assert hazards["KR.MOIS.CBS.218431"] == "heavy_rain"
+    assert hazards["KR.MOIS.CBS.218432"] == "earthquake"
+    for record in records.values():
+        assert record["status"] == "rendered" and record["kind"] == "card"
+    assert records["KR.MOIS.CBS.218432"]["alt_text"].startswith("움직이는 경보 카드")
