@@ -27,6 +27,7 @@ from daemon.service.renderer_factory import build_renderers
 from tests.cap.cap_fixtures import fixture_bytes
 from tests.cap.signing import make_ca, make_signer, sign_alert
 from tests.conftest import TopicNames
+from tests.support import librdkafka
 from tests.support.cap_alerts import cap_alert
 from tests.support.kafka import (
     RawMessage,
@@ -343,3 +344,22 @@ async def test_ingested_alerts_reach_the_daemon_and_get_their_records(
     for record in records.values():
         assert record["status"] == "rendered" and record["kind"] == "card"
     assert records["KR.MOIS.CBS.218432"]["alt_text"].startswith("움직이는 경보 카드")
+
+
+async def test_an_independent_client_reads_what_the_ingester_produced(
+    kafka_bootstrap: str, topic_names: TopicNames, publisher: tuple[Publisher, str]
+) -> None:
+    """librdkafka (confluent-kafka) consumes the input topic: every message is a CAP
+    alert keyed sender|identifier with the ingester's identity headers."""
+    server, origin = publisher
+    server.documents = {"kr.json": KOREAN}
+    feed = _feed("korea", f"http://{origin}/cap/kr.json", format="kr-disaster-message")
+    assert await serve(_settings(kafka_bootstrap, topic_names, origin), [feed], once=True) == 0
+    messages = await asyncio.to_thread(librdkafka.consume, kafka_bootstrap, topic_names.input, 3)
+    for message in messages:
+        assert message.value is not None
+        (alert,) = parse_document(message.value).alerts
+        assert message.key == f"{alert.sender}|{alert.identifier}".encode()
+        headers = dict(message.headers)
+        assert headers["cinealert-feed"] == b"korea"
+        assert headers["cinealert-alert-identity"].decode().startswith(f"{alert.sender}|")
