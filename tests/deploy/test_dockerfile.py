@@ -13,7 +13,7 @@ import pytest
 
 from daemon.runtime.settings import load_settings
 from tests.deploy.locks import RUNTIME_LOCK, read_lock
-from tests.deploy.manifests import DEPLOY_DIR, REPO_ROOT, one, rendered
+from tests.deploy.manifests import DEPLOY_DIR, REPO_ROOT, rendered
 
 DOCKERFILE = DEPLOY_DIR / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
@@ -143,10 +143,12 @@ def test_runtime_runs_as_the_non_root_user_the_manifests_expect() -> None:
     assert uid.isdigit() and int(uid) != 0
     assert gid.isdigit() and int(gid) != 0
     for overlay in ("dev", "gpu"):
-        context = one(rendered(overlay), "Deployment")["spec"]["template"]["spec"][
-            "securityContext"
-        ]
-        assert (context["runAsUser"], context["runAsGroup"]) == (int(uid), int(gid))
+        # The daemon and the feed ingester run the same image.
+        deployments = [o for o in rendered(overlay) if o["kind"] == "Deployment"]
+        assert len(deployments) == 2
+        for deployment in deployments:
+            context = deployment["spec"]["template"]["spec"]["securityContext"]
+            assert (context["runAsUser"], context["runAsGroup"]) == (int(uid), int(gid))
 
 
 def test_healthcheck_entrypoint_and_port() -> None:

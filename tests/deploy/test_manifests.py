@@ -11,15 +11,23 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from daemon.runtime.settings import Settings, load_settings
+from daemon.runtime.settings import Settings
 from tests.deploy.manifests import (
     CRD_SCHEMA_DIR,
+    DAEMON,
+    INGEST,
     METRIC_NAME,
     OVERLAYS,
+    alert_rules,
     balanced,
+    container_of,
     exported_metric_names,
+    feed_metric_names,
     one,
+    pod_environment,
     rendered,
+    secret_env,
+    workload_settings,
 )
 
 # Oldest Kubernetes minor the manifests promise to work on, and the newest bundled schema.
@@ -31,7 +39,6 @@ CRD_KINDS = {
     ("monitoring.coreos.com/v1", "PodMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
-PLACEHOLDER_SECRET = "value-from-secret"
 
 
 def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
@@ -42,29 +49,15 @@ def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
 
 
 def daemon_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
-    containers = one(objects, "Deployment", "cinealert")["spec"]["template"]["spec"]["containers"]
-    (container,) = [c for c in containers if c["name"] == "cinealert"]
-    return container
-
-
-def pod_environment(objects: list[dict[str, Any]]) -> dict[str, str]:
-    """What the daemon container's environment holds: its ConfigMap plus its env entries."""
-    container = daemon_container(objects)
-    environment: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        name = source["configMapRef"]["name"]
-        environment.update(one(objects, "ConfigMap", name)["data"])
-    for entry in container.get("env", []):
-        # Secret values are not in the manifests; the name must still be a valid setting.
-        environment[entry["name"]] = entry.get("value", PLACEHOLDER_SECRET)
-    return environment
+    return container_of(objects, DAEMON)
 
 
 def daemon_settings(objects: list[dict[str, Any]]) -> Settings:
-    environment = pod_environment(objects)
-    return load_settings(
-        environ={k: v for k, v in environment.items() if k.startswith("CINEALERT_")}
-    )
+    return workload_settings(objects, DAEMON)
+
+
+def daemon_deployment(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    return one(objects, "Deployment", DAEMON[0])
 
 
 def all_containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -111,7 +104,7 @@ def test_crd_schemas_reject_what_the_operators_would_reject() -> None:
 
 
 def test_kubernetes_schema_validation_catches_a_misspelt_field() -> None:
-    deployment = json.loads(json.dumps(one(rendered("gpu"), "Deployment")))
+    deployment = json.loads(json.dumps(daemon_deployment(rendered("gpu"))))
     deployment["spec"]["template"]["spec"]["terminationGracePeriod"] = 10
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, KUBERNETES_VERSIONS[-1], strict=True)
@@ -132,7 +125,7 @@ def test_config_map_holds_only_valid_daemon_settings(overlay: str) -> None:
 
 def test_dev_overlay_is_one_cpu_replica_with_tiny_models() -> None:
     objects = rendered("dev")
-    deployment = one(objects, "Deployment")
+    deployment = daemon_deployment(objects)
     assert deployment["spec"]["replicas"] == 1
     settings = daemon_settings(objects)
     assert settings.models == "tiny"
@@ -143,7 +136,7 @@ def test_dev_overlay_is_one_cpu_replica_with_tiny_models() -> None:
 
 def test_gpu_overlay_asks_for_one_gpu_on_gpu_nodes() -> None:
     objects = rendered("gpu")
-    pod_spec = one(objects, "Deployment")["spec"]["template"]["spec"]
+    pod_spec = daemon_deployment(objects)["spec"]["template"]["spec"]
     resources = daemon_container(objects)["resources"]
     assert resources["limits"]["nvidia.com/gpu"] == 1
     assert resources["requests"]["nvidia.com/gpu"] == 1
@@ -155,7 +148,7 @@ def test_gpu_overlay_asks_for_one_gpu_on_gpu_nodes() -> None:
     assert settings.models == "full"
     assert settings.render_workers == "auto"
     # KEDA owns the replica count; a fixed one would fight it on every apply.
-    assert "replicas" not in one(objects, "Deployment")["spec"]
+    assert "replicas" not in daemon_deployment(objects)["spec"]
 
 
 def config_map_references(pod_spec: dict[str, Any]) -> set[str]:
@@ -203,7 +196,7 @@ def test_probes_hit_the_daemon_endpoints_on_its_http_port(overlay: str) -> None:
         assert container[probe]["httpGet"] == {"path": path, "port": "http"}
     service = one(objects, "Service")
     assert service["spec"]["ports"][0]["targetPort"] == "http"
-    endpoint = one(objects, "PodMonitor")["spec"]["podMetricsEndpoints"][0]
+    endpoint = one(objects, "PodMonitor", "cinealert")["spec"]["podMetricsEndpoints"][0]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
 
 
@@ -216,14 +209,15 @@ def test_gpu_startup_probe_allows_model_warm_up() -> None:
 def test_grace_period_covers_render_deadline_and_drain(overlay: str) -> None:
     objects = rendered(overlay)
     settings = daemon_settings(objects)
-    grace = one(objects, "Deployment")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    grace = daemon_deployment(objects)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     assert grace >= settings.render_deadline_s + settings.shutdown_grace_s
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_pod_runs_locked_down(overlay: str) -> None:
     objects = rendered(overlay)
-    assert workloads(objects)
+    # The daemon and the feed ingester (and the gpu overlay's weights Job).
+    assert {DAEMON[0], INGEST[0]} <= {w["metadata"]["name"] for w in workloads(objects)}
     for workload in workloads(objects):
         pod_spec = workload["spec"]["template"]["spec"]
         assert pod_spec["securityContext"]["runAsNonRoot"] is True
@@ -260,11 +254,7 @@ def test_writable_paths_are_volumes(overlay: str) -> None:
 
 def test_gpu_credentials_come_from_secrets() -> None:
     objects = rendered("gpu")
-    secret_refs = {
-        e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
-        for e in daemon_container(objects)["env"]
-        if "secretKeyRef" in e.get("valueFrom", {})
-    }
+    secret_refs = secret_env(daemon_container(objects))
     assert secret_refs == {
         "CINEALERT_KAFKA_SASL_USERNAME": "cinealert-kafka-credentials",
         "CINEALERT_KAFKA_SASL_PASSWORD": "cinealert-kafka-credentials",
@@ -274,7 +264,7 @@ def test_gpu_credentials_come_from_secrets() -> None:
     settings = daemon_settings(objects)
     assert settings.kafka_security_protocol == "SASL_SSL"
     assert settings.media_backend == "s3"
-    volumes = one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
+    volumes = daemon_deployment(objects)["spec"]["template"]["spec"]["volumes"]
     assert {
         "name": "kafka-ca",
         "secret": {
@@ -296,6 +286,7 @@ def test_topics_match_settings_and_cache_topic_is_compacted(overlay: str) -> Non
         settings.output_topic,
         settings.dlq_topic,
         settings.cache_topic,
+        settings.ingest_state_topic,
     }
     assert topics[settings.cache_topic]["config"]["cleanup.policy"] == "compact"
     assert topics[settings.input_topic]["config"].get("cleanup.policy", "delete") == "delete"
@@ -317,7 +308,7 @@ def test_keda_scales_on_lag_with_no_more_replicas_than_partitions() -> None:
     )
     assert 1 <= scaled["minReplicaCount"] <= scaled["maxReplicaCount"]
     assert scaled["maxReplicaCount"] <= input_topic["spec"]["partitions"]
-    assert scaled["scaleTargetRef"]["name"] == one(objects, "Deployment")["metadata"]["name"]
+    assert scaled["scaleTargetRef"]["name"] == DAEMON[0]
     auth = one(objects, "TriggerAuthentication", trigger["authenticationRef"]["name"])
     assert {ref["parameter"] for ref in auth["spec"]["secretTargetRef"]} >= {"username", "password"}
 
@@ -325,7 +316,7 @@ def test_keda_scales_on_lag_with_no_more_replicas_than_partitions() -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_selectors_pick_the_daemon_pods_and_rollouts_keep_capacity(overlay: str) -> None:
     objects = rendered(overlay)
-    deployment = one(objects, "Deployment")
+    deployment = daemon_deployment(objects)
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     selectors = {
         "Deployment": deployment["spec"]["selector"]["matchLabels"],
@@ -333,8 +324,10 @@ def test_selectors_pick_the_daemon_pods_and_rollouts_keep_capacity(overlay: str)
         "PodDisruptionBudget": one(objects, "PodDisruptionBudget")["spec"]["selector"][
             "matchLabels"
         ],
-        "NetworkPolicy": one(objects, "NetworkPolicy")["spec"]["podSelector"]["matchLabels"],
-        "PodMonitor": one(objects, "PodMonitor")["spec"]["selector"]["matchLabels"],
+        "NetworkPolicy": one(objects, "NetworkPolicy", "cinealert")["spec"]["podSelector"][
+            "matchLabels"
+        ],
+        "PodMonitor": one(objects, "PodMonitor", "cinealert")["spec"]["selector"]["matchLabels"],
     }
     for kind, selector in selectors.items():
         assert selector.items() <= pod_labels.items(), kind
@@ -350,7 +343,7 @@ def test_gpu_weights_are_prefetched_into_the_volume_the_daemon_reads() -> None:
     objects = rendered("gpu")
     claim = one(objects, "PersistentVolumeClaim")["metadata"]["name"]
     job_spec = one(objects, "Job")["spec"]["template"]["spec"]
-    pod_spec = one(objects, "Deployment")["spec"]["template"]["spec"]
+    pod_spec = daemon_deployment(objects)["spec"]["template"]["spec"]
 
     def claim_volume(spec: dict[str, Any]) -> dict[str, Any]:
         (volume,) = [v for v in spec["volumes"] if "persistentVolumeClaim" in v]
@@ -371,11 +364,6 @@ def test_gpu_weights_are_prefetched_into_the_volume_the_daemon_reads() -> None:
     assert set(settings.model_sources) >= {"t2i", "clip", "llm"}
 
 
-def alert_rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    spec = one(objects, "PrometheusRule")["spec"]
-    return [rule for group in spec["groups"] for rule in group["rules"]]
-
-
 def test_alert_rules_cover_lag_failures_silence_and_dead_letters() -> None:
     rules = {rule["alert"]: rule["expr"] for rule in alert_rules(rendered("gpu"))}
     needed = {
@@ -388,8 +376,8 @@ def test_alert_rules_cover_lag_failures_silence_and_dead_letters() -> None:
         assert metric in rules[alert], alert
 
 
-def test_alert_rules_use_only_metrics_the_daemon_exports() -> None:
-    exported = exported_metric_names()
+def test_alert_rules_use_only_metrics_the_daemon_and_the_ingester_export() -> None:
+    exported = exported_metric_names() | feed_metric_names()
     used = {
         name for rule in alert_rules(rendered("gpu")) for name in METRIC_NAME.findall(rule["expr"])
     }
