@@ -31,7 +31,7 @@ from daemon.feeds.ingester import FeedIngester
 from daemon.feeds.metrics import create_feed_metrics
 from daemon.feeds.state import load_state
 from daemon.kafka.client_config import client_kwargs, producer_kwargs
-from daemon.kafka.topics import COMPACTED, TopicSpec, ensure_topics
+from daemon.kafka.topics import COMPACTED, TopicCreationError, TopicSpec, ensure_topics
 from daemon.runtime.health import BROKER_CONNECTED, Health
 from daemon.runtime.http_server import HttpServer
 from daemon.runtime.logging_setup import configure_logging, get_logger
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(serve(settings, feeds, once=args.once))
-    except (KafkaError, OSError) as error:
+    except (KafkaError, OSError, TopicCreationError) as error:
         log.error("ingest_broker_unavailable", error=repr(error))
         return 1
 
