@@ -41,6 +41,7 @@ class Metrics:
     input_skipped: Counter
     input_offset_resets: Counter
     repeats_suppressed: Counter
+    card_fallbacks: Counter
 
 
 def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
@@ -136,6 +137,13 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "Input offsets skipped without a record or a dead letter, because their bytes could"
             " not be had (undecodable or corrupt batch, record larger than the fetch size).",
             ["topic", "partition", "reason"],
+            registry=reg,
+        ),
+        card_fallbacks=Counter(
+            "cinealert_card_fallbacks_total",
+            "Renders that failed or passed their deadline and were answered with an alert card"
+            " instead (card_policy fallback/first); their records say rendered, kind card.",
+            ["reason"],
             registry=reg,
         ),
         repeats_suppressed=Counter(

@@ -135,6 +135,7 @@ class RenderDispatch(Publishing):
         if outcome is None:
             return False
         log.info("card_published_for_failed_render", reason=reason)
+        self.metrics.card_fallbacks.labels(reason=reason).inc()
         await self._publish_record(work, "rendered", reason=reason, outcome=outcome)
         return True
 

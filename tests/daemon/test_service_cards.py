@@ -49,13 +49,17 @@ async def test_fallback_gives_a_failed_render_a_card(
     renderer = FakeRenderer(fail_hazards={"tornado"})
     settings = service_settings(kafka_bootstrap, topic_names, tmp_path)
     assert settings.card_policy == "fallback"  # the default
-    async with running_service(settings, renderer):
+    async with running_service(settings, renderer) as running:
         await produce_messages(
             kafka_bootstrap,
             topic_names.input,
             [cap_alert("broken", "tornado"), cap_alert("fine", "flood")],
         )
         records = by_identifier(await read_records(kafka_bootstrap, topic_names.output, 2))
+        fallbacks = running.metrics.registry.get_sample_value(
+            "cinealert_card_fallbacks_total", {"reason": "fake-failure"}
+        )
+    assert fallbacks == 1  # a failed render stays visible to operators
     _assert_card(records["broken"], tmp_path, reason="fake-failure")
     assert records["fine"]["kind"] == "animation"
     assert records["fine"]["reason"] is None
