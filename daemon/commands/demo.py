@@ -26,6 +26,7 @@ from pathlib import Path
 
 from aiokafka.errors import KafkaError
 
+from daemon.commands.demo_feed import feed_table, run_feed_demo
 from daemon.kafka.broker import BrokerError, EmbeddedBroker, find_free_port
 from daemon.kafka.client_config import producer_kwargs
 from daemon.runtime.daemon_process import DaemonProcess, DaemonProcessError, ReadinessProbe
@@ -35,6 +36,7 @@ from daemon.streams.demo_results import (
     ExpectedResults,
     ResultBoard,
     expected_results,
+    merge_boards,
     results_table,
     status_counts,
 )
@@ -109,6 +111,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="logs and (unless CINEALERT_MEDIA_DIR is set) media go here (default var/demo)",
     )
     parser.add_argument("--config", type=Path, help="TOML settings file for the daemon")
+    parser.add_argument(
+        "--no-feeds",
+        action="store_true",
+        help="skip the feed part (cinealert ingest polling a local replay server)",
+    )
 
 
 def say(text: str) -> None:
@@ -158,6 +165,15 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         _print_results(board, settings)
+        if not args.no_feeds:
+            say("feeds: cinealert ingest polls a local server replaying a feed sequence ...")
+            feed_board, feeds = asyncio.run(
+                run_feed_demo(settings, environment, work_dir, timeout_s=args.timeout, report=say)
+            )
+            say("")
+            say(feed_table(feed_board, feeds))
+            say("")
+            board = merge_boards(board, feed_board)
         records_path = _write_records(board, work_dir / "records.jsonl")
         say(f"the records, one JSON object per line: {records_path}")
         page_path, page_url = _write_page(board, settings, work_dir)

@@ -204,6 +204,12 @@ def results_table(
                 primary_media_url(record) or "-",
             )
         )
+    return align_table(lines)
+
+
+def align_table(lines: Sequence[tuple[str, ...]]) -> str:
+    """Rows (the first is the header) as aligned text; the last column is left ragged."""
+    header = lines[0]
     widths = [max(len(line[column]) for line in lines) for column in range(len(header) - 1)]
     rendered = []
     for index, line in enumerate(lines):
@@ -220,3 +226,18 @@ def status_counts(board: ResultBoard) -> dict[str, int]:
     for record in board.records.values():
         counts[record["status"]] = counts.get(record["status"], 0) + 1
     return counts
+
+
+def merge_boards(first: ResultBoard, second: ResultBoard) -> ResultBoard:
+    """One board holding both (the stream's alerts, then the feeds'): the page, the
+    records file and the exit status cover everything the demo sent."""
+    expected = ExpectedResults(
+        alerts={**first.expected.alerts, **second.expected.alerts},
+        rejected_messages=first.expected.rejected_messages + second.expected.rejected_messages,
+        duplicates=first.expected.duplicates + second.expected.duplicates,
+    )
+    merged = ResultBoard(expected)
+    merged.records = {**first.records, **second.records}
+    merged.provisional = {**first.provisional, **second.provisional}
+    merged.repeats = first.repeats + second.repeats
+    return merged

@@ -16,12 +16,15 @@ from tests.e2e.harness import RECORDINGS, expectations_of
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 COLUMNS = ["#", "alert", "hazard", "priority", "status", "time", "media"]
+FEED_COLUMNS = ["#", "feed", "alert", "hazard", "status", "media"]
 
 
-def table_rows(output: str) -> list[list[str]]:
-    """The rows of the results table in the demo's output (cells split on 2+ spaces)."""
+def table_rows(output: str, columns: list[str] | None = None) -> list[list[str]]:
+    """The rows of a table in the demo's output (cells split on 2+ spaces): the results
+    table, or the one whose header is ``columns``."""
+    header = columns or COLUMNS
     lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if re.split(r"\s{2,}", line) == COLUMNS)
+    start = next(i for i, line in enumerate(lines) if re.split(r"\s{2,}", line) == header)
     rows = []
     for line in lines[start + 2 :]:
         if not line.strip():
@@ -70,4 +73,16 @@ def test_demo_replays_the_bundled_stream_and_prints_every_alert(tmp_path: Path) 
             # The daemon is stopped now; the file it served is still on disk.
             assert (tmp_path / "media" / url.rsplit("/", 1)[1]).stat().st_size > 0
     assert f"media are viewable at http://127.0.0.1:{port}/media/" in output
+    # The feed part: `cinealert ingest` polled the replay server twice; every alert of
+    # the sequence got a record with media, and the table names the feed it came from.
+    feed_rows = {row[2]: row for row in table_rows(output, FEED_COLUMNS)}
+    assert {identifier: row[1] for identifier, row in feed_rows.items()} == {
+        "DEMO.FEED.WILDFIRE.1": "demo-index",
+        "DEMO.FEED.TSUNAMI.1": "demo-index",
+        "KR.MOIS.CBS.900001": "demo-korea",
+        "KR.MOIS.CBS.900002": "demo-korea",
+    }
+    for row in feed_rows.values():
+        assert row[4] in ("rendered", "cached"), row
+        assert row[5].startswith(f"http://127.0.0.1:{port}/media/"), row
     assert output.rstrip().endswith("stopped")

@@ -182,9 +182,13 @@ def test_the_demo_page_shows_every_alert_and_every_animation_loads(tmp_path: Pat
     expected = [e for e in expectations_of(RECORDINGS[0]) if e["expect"] == "record"]
     for entry in expected:
         assert f'data-alert-identifier="{escape(entry["identifier"])}"' in dom.stdout, entry
-    # One section per alert, in the order of the results table.
-    assert page.sections == [row[1] for row in table_rows(text)]
-    assert len(page.sections) == len(expected)
+    # One section per alert, in the order of the results table, then the feeds' alerts.
+    stream_rows = [row[1] for row in table_rows(text)]
+    assert page.sections[: len(stream_rows)] == stream_rows
+    feed_alerts = {"DEMO.FEED.WILDFIRE.1", "DEMO.FEED.TSUNAMI.1"}
+    feed_alerts |= {"KR.MOIS.CBS.900001", "KR.MOIS.CBS.900002"}
+    assert set(page.sections[len(stream_rows) :]) == feed_alerts
+    assert len(page.sections) == len(expected) + 4
 
     assert shot.returncode == 0, shot.stderr[-3000:]
     assert screenshot.stat().st_size > 10_000, "the screenshot is (nearly) empty"
