@@ -42,6 +42,7 @@ _FEED_KEYS = {
     "headers",
     "user_agent",
     "auth",
+    "ca_bundle",
     "allowed_senders",
     "signature_policy",
     "trust_store",
@@ -85,6 +86,7 @@ class FeedSpec:
     headers: Mapping[str, str] = field(default_factory=dict)
     user_agent: str = DEFAULT_USER_AGENT
     auth: FeedAuth | None = None
+    ca_bundle: Path | None = None  # PEM CAs that verify this feed's server (else the system's)
     allowed_senders: tuple[str, ...] = ()  # empty: any sender
     signature_policy: str = "off"
     trust_store: Path | None = None
@@ -143,8 +145,9 @@ def feed_from_table(table: Any, index: int = 0) -> FeedSpec:
         values["user_agent"] = _string(name, "user_agent", table["user_agent"])
     if "auth" in table:
         values["auth"] = _auth(name, table["auth"])
-    if "trust_store" in table:
-        values["trust_store"] = _existing_path(name, "trust_store", table["trust_store"])
+    for key in ("ca_bundle", "trust_store"):
+        if key in table:
+            values[key] = _existing_path(name, key, table[key])
     if "allowed_senders" in table:
         senders = table["allowed_senders"]
         if not isinstance(senders, list) or not all(isinstance(s, str) for s in senders):

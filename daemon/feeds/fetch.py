@@ -82,6 +82,9 @@ class FetchPolicy:
     # "host:port" (or a bare "host", any port) exempt from the private-address check: the
     # tests' origin on 127.0.0.1, or an internal feed the operator names on purpose.
     allowed_hosts: frozenset[str] = frozenset()
+    # TLS verification for this feed: None = the system's CAs; a context from the feed's
+    # own CA bundle (feed list ``ca_bundle``) for a publisher with a private CA.
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.user_agent.strip():
@@ -177,6 +180,7 @@ async def _follow_redirects(
                 timeout=timeout,
                 auto_decompress=True,  # aiohttp inflates in bounded steps (bomb-safe)
                 raise_for_status=False,
+                ssl=policy.ssl_context if policy.ssl_context is not None else True,
             ) as response:
                 if response.status in _REDIRECT_STATUSES:
                     url = _redirect_target(url, response)

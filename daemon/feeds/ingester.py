@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -90,6 +91,12 @@ class FeedIngester:
         self.wall_clock = wall_clock
         self.limiter = HostLimiter()
         self.trust = {feed.name: FeedTrust(feed, limits) for feed in feeds}
+        # A feed's own CA bundle, loaded once (a bad file fails the start, naming it).
+        self.tls = {
+            feed.name: ssl.create_default_context(cafile=str(feed.ca_bundle))
+            for feed in feeds
+            if feed.ca_bundle is not None
+        }
         self.backoff = {feed.name: Backoff(feed.poll_min_s, feed.poll_max_s) for feed in feeds}
         self.polled_ok: set[str] = set()
 
@@ -193,6 +200,7 @@ class FeedIngester:
             user_agent=feed.user_agent,
             headers=self._headers(feed),
             allowed_hosts=self.allowed_hosts,
+            ssl_context=self.tls.get(feed.name),
         )
         started = time.monotonic()
         async with self.limiter.slot(url):

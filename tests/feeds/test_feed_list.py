@@ -83,3 +83,14 @@ def test_a_single_url_is_a_feed_named_after_its_host() -> None:
     assert feed.name == "alerts.example.org" and feed.format == "atom-index"
     with pytest.raises(FeedListError):
         single_feed("ftp://alerts.example.org/cap.atom")
+
+
+def test_a_ca_bundle_must_exist(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    text = f'[[feed]]\nname = "a"\nurl = "https://x.org/"\nca_bundle = "{bundle}"\n'
+    (feed,) = load_feed_list(_write(tmp_path, text))
+    assert feed.ca_bundle == bundle
+    with pytest.raises(FeedListError) as caught:
+        load_feed_list(_write(tmp_path, text.replace("ca.pem", "missing.pem")))
+    assert caught.value.key == "ca_bundle"

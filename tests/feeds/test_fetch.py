@@ -8,6 +8,7 @@ redirect targets (169.254.169.254, 10.0.0.1) never appear in it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import functools
 import gzip
@@ -585,6 +586,11 @@ async def test_an_untrusted_certificate_is_a_tls_error(tmp_path: Path) -> None:
         async with aiohttp.ClientSession(connector=trusting) as client:
             result = await fetch(client, started.url("/cap"), rules)
         assert result.body == CAP_UTF8 and result.url.startswith("https://")
+        # The same through the policy: a feed's own CA bundle, on a plain session.
+        own_ca = dataclasses.replace(rules, ssl_context=client_tls)
+        async with aiohttp.ClientSession() as plain:
+            result = await fetch(plain, started.url("/cap"), own_ca)
+        assert result.body == CAP_UTF8
     finally:
         started.released.set()
         await runner.cleanup()
