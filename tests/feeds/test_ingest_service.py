@@ -53,18 +53,22 @@ class Publisher:
 
     documents: dict[str, bytes] = field(default_factory=dict)
     index: list[str] = field(default_factory=list)
+    expired: set[str] = field(default_factory=set)  # index entries stating a past expiry
     delay_s: float = 0.0
     requests: list[str] = field(default_factory=list)
 
     def index_bytes(self) -> bytes:
+        old = "<cap:expires>2001-01-01T00:00:00+00:00</cap:expires>"
         entries = "".join(
             f"<entry><id>{name}</id><title>{name}</title><updated>2026-12-06T00:00:00Z</updated>"
-            f'<link rel="alternate" type="application/cap+xml" href="/cap/{name}"/></entry>'
+            f'<link rel="alternate" type="application/cap+xml" href="/cap/{name}"/>'
+            f"{old if name in self.expired else ''}</entry>"
             for name in self.index
         )
         return (
             '<?xml version="1.0" encoding="UTF-8"?>'
-            '<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:test:index</id>'
+            '<feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:cap="urn:oasis:names:tc:emergency:cap:1.2"><id>urn:test:index</id>'
             f"<title>test index</title><updated>2026-12-06T00:00:00Z</updated>{entries}</feed>"
         ).encode()
 
@@ -171,7 +175,8 @@ async def test_one_poll_of_every_kind_of_feed_then_nothing_twice(
         ).replace(b"for test county", b"for test countY"),
         "html.xml": b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
     }
-    server.index = ["a.xml", "b.xml", "missing.xml"]
+    server.index = ["a.xml", "b.xml", "missing.xml", "expired.xml"]
+    server.expired = {"expired.xml"}  # its entry says it expired: never fetched
     base = f"http://{origin}"
     signed = {"signature_policy": "require", "trust_store": str(trust), "format": "cap"}
     feeds = [
@@ -194,6 +199,7 @@ async def test_one_poll_of_every_kind_of_feed_then_nothing_twice(
     assert sum("KR.MOIS.CBS." in i for i in identities) == 3
     keys = {m.key for m in produced}
     assert f"{SIGNED_SENDER}|sig-1".encode() in keys
+    assert "/cap/expired.xml" not in server.requests
     (dead,) = await consume_messages(kafka_bootstrap, topic_names.dlq, 1)
     headers = {k: v.decode() for k, v in dead.headers}
     assert headers["cinealert-error-code"] == "signature-invalid"
