@@ -10,9 +10,10 @@ from __future__ import annotations
 import io
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 
 import av
 import av.codec.codec
@@ -69,8 +70,20 @@ def encode_gif(frames: Sequence[np.ndarray], fps: float) -> MediaFile:
     return MediaFile("gif", "image/gif", data, width, height, count_frames(data), fps)
 
 
-def encode_webp(frames: Sequence[np.ndarray], fps: float) -> MediaFile:
-    """Animated lossy WebP that loops forever."""
+# Only the first frame is a key frame: in a cinemagraph or a card most pixels never move,
+# and libwebp's default of a full key frame every 3-5 frames cost 35 % more bytes and 40 %
+# more time on alert cards (bench card), at the same PSNR. A short loop is always decoded
+# from its start, so nothing needs to seek.
+WEBP_OPTIONS: Mapping[str, int] = MappingProxyType(
+    {"quality": WEBP_QUALITY, "method": WEBP_METHOD, "kmin": 0, "kmax": 0}
+)
+
+
+def encode_webp(
+    frames: Sequence[np.ndarray], fps: float, options: Mapping[str, int] | None = None
+) -> MediaFile:
+    """Animated lossy WebP that loops forever. ``options`` override libwebp settings of
+    ``WEBP_OPTIONS`` (``bench card`` compares variants; the pipeline passes none)."""
     height, width = check_frames(frames)
     check_fps(fps)
     images = [Image.fromarray(frame) for frame in frames]
@@ -85,14 +98,7 @@ def encode_webp(frames: Sequence[np.ndarray], fps: float) -> MediaFile:
         append_images=images[1:],
         duration=durations,
         loop=0,
-        quality=WEBP_QUALITY,
-        method=WEBP_METHOD,
-        # Only the first frame is a key frame: in a cinemagraph or a card most pixels
-        # never move, and libwebp's default of a full key frame every 3-5 frames cost
-        # 35 % more bytes and 40 % more time on alert cards (bench card), at the same PSNR.
-        # A short loop is always decoded from its start, so nothing needs to seek.
-        kmin=0,
-        kmax=0,
+        **{**WEBP_OPTIONS, **(options or {})},
     )
     data = buffer.getvalue()
     return MediaFile("webp", "image/webp", data, width, height, count_frames(data), fps)
