@@ -86,7 +86,7 @@ class MessageHandling(RenderDispatch):
     ) -> None:
         value: bytes = record.value if record.value is not None else b""
         started = self._clock()
-        document = parse_document(value, self.settings.parse_limits)
+        document = parse_document(value, self.parse_limits)
         self._parse_seconds.observe(self._clock() - started)
         if document.error is not None:
             await self._dead_letter(ticket, record, document.error.code, document.error.message)
@@ -109,7 +109,7 @@ class MessageHandling(RenderDispatch):
                 return
             if verdict.signed_data is not None:
                 # Read exactly what the signature covers, nothing the input added around it.
-                document = parse_document(verdict.signed_data, self.settings.parse_limits)
+                document = parse_document(verdict.signed_data, self.parse_limits)
         for index, alert in enumerate(document.alerts):
             self.tracker.add_parts(ticket, 1)
             try:

@@ -96,10 +96,36 @@ class Publishing(ServiceState):
         outcome: RenderOutcome | None = None,
         timings: dict[str, float] | None = None,
     ) -> None:
+        """The alert's terminal record; its delivery finishes the alert's input offset."""
         if work.provisional is not None:
             # Same key, same partition: sent after the card's record, it lands after it,
             # so a compacted output topic keeps the terminal record, never the card.
             await asyncio.wait({work.provisional})
+        await self._send_record(
+            work,
+            status,
+            reason=reason,
+            outcome=outcome,
+            timings=timings,
+            # Not rendered and not for the public: the record says only that it existed.
+            redacted=work.alert.scope != "Public" and reason == REASON_SCOPE,
+        )
+
+    async def _publish_provisional(self, work: QueuedAlert, outcome: RenderOutcome) -> None:
+        """The card record ahead of the terminal one (card_policy=first): it finishes no
+        offset, so a crash before the terminal record still answers the alert later."""
+        await self._send_record(work, PROVISIONAL, outcome=outcome)
+
+    async def _send_record(
+        self,
+        work: QueuedAlert,
+        status: str,
+        *,
+        reason: str | None = None,
+        outcome: RenderOutcome | None = None,
+        timings: dict[str, float] | None = None,
+        redacted: bool = False,
+    ) -> None:
         total_ms = (self._clock() - work.consumed_at) * 1000
         record = build_record(
             work.alert,
@@ -111,47 +137,20 @@ class Publishing(ServiceState):
             outcome=outcome,
             timings_ms={**(timings or {}), "total": total_ms},
             signature=work.signature.record_field(),
-            # Not rendered and not for the public: the record says only that it existed.
-            redacted=work.alert.scope != "Public" and reason == REASON_SCOPE,
+            redacted=redacted,
         )
         ticket = work.ticket
+        finishes = status != PROVISIONAL
         published, latency = self._metrics_for_status(status)
 
         def delivered() -> None:
             published.inc()
             latency.observe(self._clock() - work.consumed_at)
-            self.tracker.finish(ticket)
+            if finishes:
+                self.tracker.finish(ticket)
 
         if _level_check.isEnabledFor(logging.INFO):
             log.info("record", status=status, hazard=work.hazard, reason=reason)
-        await self._send(
-            self.settings.output_topic,
-            work.alert.identifier.encode(),
-            encode_record(record),
-            [],
-            delivered,
-        )
-
-    async def _publish_provisional(self, work: QueuedAlert, outcome: RenderOutcome) -> None:
-        """The card record ahead of the terminal one (card_policy=first): it finishes no
-        offset, so a crash before the terminal record still answers the alert later."""
-        record = build_record(
-            work.alert,
-            work.hazard,
-            PROVISIONAL,
-            work.source,
-            priority=work.priority,
-            outcome=outcome,
-            timings_ms={"total": (self._clock() - work.consumed_at) * 1000},
-            signature=work.signature.record_field(),
-        )
-        published, latency = self._metrics_for_status(PROVISIONAL)
-
-        def delivered() -> None:
-            published.inc()
-            latency.observe(self._clock() - work.consumed_at)
-
-        log.info("record", status=PROVISIONAL, hazard=work.hazard)
         await self._send(
             self.settings.output_topic,
             work.alert.identifier.encode(),

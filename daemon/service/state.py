@@ -97,6 +97,8 @@ class ServiceState:
         self._wall_clock = wall_clock
         # Loads the trust store: a bad certificate file stops the start, naming the file.
         self.signatures = SignaturePolicy(settings)
+        # Built once: every input message is parsed under these.
+        self.parse_limits = settings.parse_limits
         # Cards stand in for failed renders (fallback, first) and come before renders
         # (first); pointless when the workers draw cards already (only).
         self._card_renderer: Renderer | None = None
