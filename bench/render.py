@@ -23,7 +23,7 @@ import torch
 
 from bench.render_probes import FlopProbe, ForwardTimer, MemoryProbe, measured_peak_flops
 from pipeline import t2i
-from pipeline.config import PipelineConfig
+from pipeline.config import DTYPES, PipelineConfig
 from pipeline.interface import METHODS, RenderRequest
 from pipeline.model_set import ModelSet
 from pipeline.registry import describe, load_models, resolve_device, resolve_dtype
@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--random-weights", action="store_true", help="full-size, random weights")
     parser.add_argument("--reduced", action="store_true", help="shrink --random-weights models")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", choices=DTYPES, default="auto", help="auto: float16 on CUDA")
     parser.add_argument("--method", choices=(*METHODS, "both"), default="both")
     parser.add_argument("--hazard", default="flood")
     parser.add_argument("--repeat", type=int, default=3, help="timed renders per method")
@@ -56,6 +57,7 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
     return PipelineConfig(
         profile=args.models,
         device=args.device,
+        dtype=args.dtype,
         image_size=args.size,
         candidates=args.candidates,
         steps=args.steps if args.steps is not None else 4,

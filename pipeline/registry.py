@@ -77,17 +77,41 @@ def _parameter_count(models: ModelSet, role: str, module: torch.nn.Module) -> in
     return count
 
 
+def pipeline_modules(pipe: Any) -> list[torch.nn.Module]:
+    """Every torch module of a diffusers pipeline (UNet, VAE, text encoder, ...)."""
+    return [part for part in pipe.components.values() if isinstance(part, torch.nn.Module)]
+
+
+def all_modules(models: ModelSet) -> list[torch.nn.Module]:
+    """Every distinct module of the set, each once even when two pipelines share it."""
+    unique: dict[int, torch.nn.Module] = {}
+    for module in (
+        *_modules_of(models).values(),
+        *pipeline_modules(models.t2i),
+        *pipeline_modules(models.inpaint),
+    ):
+        unique.setdefault(id(module), module)
+    return list(unique.values())
+
+
+def _cast(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> None:
+    floating = [
+        tensor for tensor in (*module.parameters(), *module.buffers()) if tensor.is_floating_point()
+    ]
+    # Cast only when something differs: diffusers warns on every dtype cast of a model.
+    if any(tensor.dtype != dtype for tensor in floating):
+        module.to(dtype=dtype)
+    if any(tensor.device != device for tensor in (*module.parameters(), *module.buffers())):
+        module.to(device=device)
+    module.eval()
+
+
 def place(models: ModelSet, device: torch.device, dtype: torch.dtype) -> ModelSet:
-    """Move every model to ``device``/``dtype`` in eval mode."""
-    for module in _modules_of(models).values():
-        if next(module.parameters()).dtype != dtype:
-            module.to(dtype=dtype)
-        module.to(device=device).eval()
-    for pipe in (models.t2i, models.inpaint):
-        # Only cast when the dtype changes: diffusers warns on every cast of a pipeline.
-        if pipe.unet.dtype != dtype:
-            pipe.to(dtype=dtype)
-        pipe.to(device=device)
+    """Move every module of every role and every pipeline component (UNet, VAE, text
+    encoder, ...) to ``device``/``dtype`` in eval mode. Each component is cast on its own:
+    a check on one of them (the UNet, as before) would leave the others in float32."""
+    for module in all_modules(models):
+        _cast(module, device, dtype)
     models.device, models.dtype = device, dtype
     return models
 

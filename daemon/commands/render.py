@@ -15,7 +15,7 @@ from typing import Any
 from cap.classify import classify_alert
 from cap.document import parse_document
 from pipeline.card.content import card_text
-from pipeline.config import MASK_METHODS, PROFILES, PipelineConfig, config_from_env
+from pipeline.config import DTYPES, MASK_METHODS, PROFILES, PipelineConfig, config_from_env
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
 
 HELP = "render one hazard to media files and a JSON report"
@@ -47,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--mask-method", choices=MASK_METHODS, default=None)
     parser.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1")
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default=None,
+        help="model precision (default: $CINEALERT_RENDER_DTYPE or auto: float16 on CUDA, "
+        "float32 on CPU)",
+    )
     parser.add_argument("--language", default="en", help="alt-text language (--hazard only)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
 
@@ -59,6 +66,7 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
         ("steps", "steps"),
         ("mask_method", "mask_method"),
         ("device", "device"),
+        ("dtype", "dtype"),
     ):
         if getattr(args, option) is not None:
             overrides[setting] = getattr(args, option)
@@ -136,6 +144,8 @@ def write_report(
 def run(args: argparse.Namespace) -> int:
     """Render and write; exit 0 on success, 1 when nothing could be rendered, 2 on bad input."""
     # Imported here: the renderer pulls in torch, diffusers and transformers.
+    from pipeline.full_models import MissingWeightsError  # noqa: PLC0415
+    from pipeline.registry import RegistryError  # noqa: PLC0415
     from pipeline.renderer import PipelineRenderer  # noqa: PLC0415
 
     cap_details: dict[str, Any] | None = None
@@ -165,7 +175,9 @@ def run(args: argparse.Namespace) -> int:
         load_ms = (time.perf_counter() - started) * 1000.0
         print(f"models ready in {load_ms:.0f} ms; rendering {request.hazard} ({request.method})")
         result = renderer.render(request)
-    except RenderError as error:
+    except (RenderError, RegistryError, MissingWeightsError) as error:
+        # Models that cannot load (a missing file, a device that is not there) are the
+        # operator's to fix: one clear message, no traceback.
         print(f"cinealert render: {error}", file=sys.stderr)
         return 1
     stem = f"{request.hazard}-{request.method}"
