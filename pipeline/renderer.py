@@ -164,12 +164,12 @@ class PipelineRenderer:
                 seed=seed,
             ),
         )
-        # 3. CLIPScore selection.
+        # 3. CLIPScore selection against the scene description alone: CLIP's text encoder
+        #    ignores negation, so "Do not include any humans" would reward humans.
+        caption = scene.scene or hazard.keywords
         selection = timer.run(
             "select",
-            lambda: select.select_candidate(
-                models.clip, candidates, scene.prompt, config.clip_weight
-            ),
+            lambda: select.select_candidate(models.clip, candidates, caption, config.clip_weight),
         )
         image = candidates[selection.best_index]
         # 4. What moves.
@@ -215,6 +215,7 @@ class PipelineRenderer:
             prompt_source=scene.source,
             llm_text=scene.raw_text,
             prompt_tokens=scene.token_count,
+            clip_caption=caption,
             chosen_candidate=selection.best_index,
             mask_method=segmentation.method,
             mask_text=segmentation.text,
