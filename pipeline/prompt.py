@@ -1,6 +1,8 @@
-"""Prompt stage: the metadata generator. A causal LM prompted ``[INST] {keywords} [/INST]``
-writes a scene description; post-processing removes the junk tail tokens the paper saw
-("0", "α"), fits the text-to-image tokenizer's limit and appends the no-humans instruction.
+"""Prompt stage: the metadata generator. A causal LM writes a scene description — prompted
+``[INST] {keywords} [/INST]`` with the paper's LoRA adapter, or with a few-shot instruction
+in the paper's metadata template without one (`pipeline.metadata_prompt`); post-processing
+removes the junk tail tokens the paper saw ("0", "α"), fits the text-to-image tokenizer's
+limit and appends the no-humans instruction.
 """
 
 from __future__ import annotations
@@ -11,6 +13,12 @@ from typing import Any
 
 import torch
 
+from pipeline.metadata_prompt import (
+    ANSWER_PREFIX,
+    adapter_instruction,
+    few_shot_instruction,
+    fill_template,
+)
 from pipeline.model_set import TextModel
 
 NO_HUMANS_INSTRUCTION = "Do not include any humans"
@@ -18,11 +26,13 @@ NEGATIVE_PROMPT = (
     "humans, people, person, face, crowd, text, letters, watermark, logo, blurry, low quality"
 )
 
-# A word is kept when it carries at least one Latin letter; stray single characters other
-# than real one-letter English words are junk ("α" is a letter, but not a word here).
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
+# Junk is what the paper saw the model append ("0", "α"): at the end of the text, lone
+# numbers and stray single characters (other than real one-letter words) are dropped, as
+# is any token without a letter or digit of any script. Numbers and non-Latin words inside
+# the text belong to it ("in 2023 the river rose 3 m", "서울") and are kept.
 _ONE_LETTER_WORDS = frozenset({"a", "A", "I"})
 _INSTRUCTION_TAGS = re.compile(r"\[/?INST\]")
+_METADATA_LABEL = re.compile(r"^\s*Metadata:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,22 +59,27 @@ class ScenePrompt:
         return head.removesuffix(".")
 
 
-def instruction(keywords: str) -> str:
-    """The LLM's input in the fine-tuned chat format, e.g. ``[INST] Flood [/INST]``."""
-    keywords = keywords.strip()
-    if not keywords:
-        raise ValueError(f"prompt keywords must not be empty, got {keywords!r}")
-    return f"[INST] {keywords} [/INST]"
+def instruction(keywords: str, *, adapter: bool = True) -> str:
+    """The LLM's input: the fine-tuned chat form ``[INST] Flood [/INST]`` with the adapter,
+    else the few-shot metadata instruction (its answer primed with ``ANSWER_PREFIX``)."""
+    return adapter_instruction(keywords) if adapter else few_shot_instruction(keywords)
 
 
 def generate_scene_text(
-    llm: TextModel, keywords: str, *, max_new_tokens: int, sample: bool, seed: int
+    llm: TextModel,
+    keywords: str,
+    *,
+    max_new_tokens: int,
+    sample: bool,
+    seed: int,
+    adapter: bool = True,
 ) -> str:
-    """Run the metadata LLM once; greedy by default, seeded nucleus sampling when asked."""
+    """Run the metadata LLM once; greedy by default, seeded nucleus sampling when asked.
+    Without the adapter the primed answer start is part of the returned text."""
     tokenizer: Any = llm.tokenizer
     model: Any = llm.model
     device = next(model.parameters()).device
-    inputs = tokenizer(instruction(keywords), return_tensors="pt").to(device)
+    inputs = tokenizer(instruction(keywords, adapter=adapter), return_tensors="pt").to(device)
     options: dict[str, Any] = {
         "max_new_tokens": max_new_tokens,
         "do_sample": sample,
@@ -82,18 +97,24 @@ def generate_scene_text(
         output = model.generate(**inputs, **options)
     new_tokens = output[0, inputs["input_ids"].shape[1] :]
     text: str = tokenizer.decode(new_tokens, skip_special_tokens=True)
-    return text
+    return text if adapter else f"{ANSWER_PREFIX} {text.strip()}"
+
+
+def _is_tail_junk(word: str) -> bool:
+    core = word.strip(".,;:!?-")
+    if not core:
+        return True
+    return core.isdigit() or (len(core) == 1 and core not in _ONE_LETTER_WORDS)
 
 
 def clean_scene_text(text: str) -> str:
-    """Drop junk tokens (no Latin letter, or a stray single character), echoed instruction
-    tags and dangling punctuation; the words that remain are joined by single spaces."""
-    text = _INSTRUCTION_TAGS.sub(" ", text)
-    kept = [
-        word
-        for word in text.split()
-        if _LATIN_LETTER.search(word) and (len(word) > 1 or word in _ONE_LETTER_WORDS)
-    ]
+    """Drop echoed instruction tags, a leading "Metadata:" label, tokens without any letter
+    or digit, and the junk tail (lone numbers, stray single characters); the words that
+    remain are joined by single spaces."""
+    text = _METADATA_LABEL.sub("", _INSTRUCTION_TAGS.sub(" ", text))
+    kept = [word for word in text.split() if any(char.isalnum() for char in word)]
+    while kept and _is_tail_junk(kept[-1]):
+        kept.pop()
     return " ".join(kept).strip(" ,;:-.")
 
 
@@ -137,18 +158,25 @@ def build_scene_prompt(
     max_new_tokens: int,
     sample: bool,
     seed: int,
+    adapter: bool,
 ) -> ScenePrompt:
-    """The whole prompt stage: template (only when one is given) or LLM, then cleaning,
-    the no-humans instruction, fitting, and the negative prompt."""
+    """The whole prompt stage: template (only when one is given, its ``{style}`` filled) or
+    LLM (``adapter``: whether a LoRA adapter is loaded), then cleaning, the no-humans
+    instruction, fitting, and the negative prompt."""
     if template is not None:
-        raw, source = template, "template"
-        scene = clean_scene_text(template)
+        raw, source = fill_template(template), "template"
+        scene = clean_scene_text(raw)
     else:
         raw = generate_scene_text(
-            llm, keywords, max_new_tokens=max_new_tokens, sample=sample, seed=seed
+            llm,
+            keywords,
+            max_new_tokens=max_new_tokens,
+            sample=sample,
+            seed=seed,
+            adapter=adapter,
         )
         scene, source = clean_scene_text(raw), "llm"
-        if not scene:
+        if not scene or scene == ANSWER_PREFIX:
             scene, source = clean_scene_text(keywords), "keywords"
     prompt, tokens = fit_prompt(scene, t2i_tokenizer)
     return ScenePrompt(

@@ -25,6 +25,7 @@ from pipeline.features import vit_embedder
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
 from pipeline.masked_sampling import MaskedSamplingConfig, animate_masked_sampling
 from pipeline.model_set import ModelSet
+from pipeline.prompt_cache import PromptCache
 
 _T = TypeVar("_T")
 _SEED_SPACE = 2**31
@@ -82,6 +83,7 @@ class PipelineRenderer:
         self._models = models
         self._warm = False
         self._lock = threading.Lock()
+        self.prompts = PromptCache(config)
         self.warm_up_ms: dict[str, float] = {}
 
     @property
@@ -137,19 +139,9 @@ class PipelineRenderer:
         timer = _Timer(self.on_stage, self.probe)
         started = time.perf_counter()
 
-        # 1. Prompt: metadata LLM (or the hazard's template when configured).
-        scene = timer.run(
-            "prompt",
-            lambda: prompt.build_scene_prompt(
-                models.llm,
-                models.t2i.tokenizer,
-                keywords=hazard.keywords,
-                template=hazard.prompt_template if config.use_prompt_template else None,
-                max_new_tokens=config.resolved_prompt_tokens,
-                sample=config.prompt_sampling,
-                seed=seed,
-            ),
-        )
+        # 1. Prompt: metadata LLM (or the hazard's template when configured), once per
+        #    hazard, seed and model set: a warm pipeline reuses it.
+        scene = timer.run("prompt", lambda: self.prompts.get(models, hazard, seed))
         # 2. Candidates from the text-to-image model.
         candidates = timer.run(
             "t2i",

@@ -3,10 +3,12 @@ instruction, seeded generation with the tiny LLM + LoRA."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from pipeline import prompt
-from pipeline.model_set import ModelSet
+from pipeline import metadata_prompt, prompt
+from pipeline.model_set import ModelSet, TextModel
 from pipeline.prompt import (
     NEGATIVE_PROMPT,
     NO_HUMANS_INSTRUCTION,
@@ -62,6 +64,7 @@ def test_llm_prompt_is_deterministic_greedy_and_seeded_sampling(tiny_models: Mod
             max_new_tokens=24,
             sample=sample,
             seed=seed,
+            adapter=True,
         )
 
     greedy = make(False, 0)
@@ -84,6 +87,7 @@ def test_template_is_used_only_when_given(tiny_models: ModelSet) -> None:
         max_new_tokens=8,
         sample=False,
         seed=0,
+        adapter=True,
     )
     assert result.source == "template"
     assert result.prompt == f"A flooded town under a grey sky. {NO_HUMANS_INSTRUCTION}."
@@ -103,6 +107,7 @@ def test_all_junk_llm_output_falls_back_to_keywords_and_says_so(
         max_new_tokens=8,
         sample=False,
         seed=0,
+        adapter=True,
     )
     assert result.source == "keywords"
     assert result.raw_text == "0 α 0 ..."
@@ -113,3 +118,83 @@ def test_lora_adapter_is_active_in_the_tiny_llm(tiny_models: ModelSet) -> None:
     names = [name for name, _ in tiny_models.llm.model.named_parameters() if "lora_" in name]
     assert names, "the tiny profile must run the LLM through a peft LoRA adapter"
     assert tiny_models.lora_applied
+
+
+def test_numbers_and_non_latin_words_inside_the_text_are_kept() -> None:
+    assert clean_scene_text("a river that in 2023 hit 3 km wide") == (
+        "a river that in 2023 hit 3 km wide"
+    )
+    assert clean_scene_text("홍수 flooded streets of 서울 at night 0") == (
+        "홍수 flooded streets of 서울 at night"
+    )
+    assert clean_scene_text("Metadata: The image captures a dam, 12 gates open α 0") == (
+        "The image captures a dam, 12 gates open"
+    )
+
+
+def test_template_style_slot_is_filled_never_leaked(tiny_models: ModelSet) -> None:
+    from cap.taxonomy import load_taxonomy  # noqa: PLC0415
+
+    for name in load_taxonomy().renderable:
+        template = load_taxonomy().get(name).prompt_template
+        result = build_scene_prompt(
+            tiny_models.llm,
+            tiny_models.t2i.tokenizer,
+            keywords=name,
+            template=template,
+            max_new_tokens=8,
+            sample=False,
+            seed=0,
+            adapter=True,
+        )
+        assert "{" not in result.prompt and "style" not in result.prompt, result.prompt
+    with pytest.raises(ValueError, match="placeholder"):
+        build_scene_prompt(
+            tiny_models.llm,
+            tiny_models.t2i.tokenizer,
+            keywords="Flood",
+            template="a flood, {mood}",
+            max_new_tokens=8,
+            sample=False,
+            seed=0,
+            adapter=True,
+        )
+
+
+class _RecordingTokenizer:
+    """The tiny LLM tokenizer, recording every text it is asked to encode."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.inner = tokenizer
+        self.seen: list[str] = []
+
+    def __call__(self, text: str, **options: Any) -> Any:
+        self.seen.append(text)
+        return self.inner(text, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_without_an_adapter_the_llm_gets_the_few_shot_metadata_template(
+    tiny_models: ModelSet,
+) -> None:
+    text = instruction("Flood", adapter=False)
+    assert text.startswith("[INST] ") and "[/INST] The image captures" in text
+    assert text.count("The mood of the image is") == len(metadata_prompt.FEW_SHOT_EXAMPLES)
+    assert "Disaster: Flood\nMetadata:" in text
+    recorder = _RecordingTokenizer(tiny_models.llm.tokenizer)
+    llm = TextModel(model=tiny_models.llm.model, tokenizer=recorder)
+    common: dict[str, Any] = {"keywords": "Flood", "template": None, "max_new_tokens": 4}
+    plain = build_scene_prompt(
+        llm, tiny_models.t2i.tokenizer, sample=False, seed=0, adapter=False, **common
+    )
+    adapted = build_scene_prompt(
+        llm, tiny_models.t2i.tokenizer, sample=False, seed=0, adapter=True, **common
+    )
+    without, with_adapter = recorder.seen
+    assert "The mood of the image is" in without and "Disaster" in without
+    assert "Disaster" not in with_adapter and "Flood" in with_adapter
+    assert with_adapter == "[INST] Flood [/INST]"
+    assert plain.raw_text.startswith("The image captures")
+    assert not adapted.raw_text.startswith("The image captures")
