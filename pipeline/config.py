@@ -3,6 +3,7 @@ of these while staying light, and the registry turns it into loaded models later
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -11,6 +12,10 @@ from pathlib import Path
 PROFILES = ("tiny", "full")
 MASK_METHODS = ("langsam", "clipseg")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+# Semi-axes (fractions of width, height) of the centred ellipse a mask falls back to when
+# its coverage is out of bounds (pipeline/mask.py); its area share is the constant below.
+MASK_FALLBACK_SEMI_AXES = (0.35, 0.35)
+MASK_FALLBACK_COVERAGE = math.pi * MASK_FALLBACK_SEMI_AXES[0] * MASK_FALLBACK_SEMI_AXES[1]
 
 # Every model the pipeline can use; the names appear in `CINEALERT_MODEL_<ROLE>` settings.
 ROLES = (
@@ -50,6 +55,10 @@ class PipelineConfig:
     clip_weight: float = 100.0
     mask_method: str = "langsam"
     box_threshold: float = 0.3
+    # Share of the image a segmentation mask may cover; outside, the documented fallback
+    # (pipeline/mask.py) is taken and the record says so.
+    mask_min_coverage: float = 0.02
+    mask_max_coverage: float = 0.90
     text_threshold: float = 0.25
     random_mask_ratio: float = 0.15
     variants: int = 20
@@ -86,6 +95,14 @@ class PipelineConfig:
             raise PipelineConfigError("random_mask_ratio", self.random_mask_ratio, "in [0, 1]")
         if not 0.0 <= self.box_threshold <= 1.0:
             raise PipelineConfigError("box_threshold", self.box_threshold, "in [0, 1]")
+        if not (
+            0.0 <= self.mask_min_coverage < MASK_FALLBACK_COVERAGE < self.mask_max_coverage <= 1.0
+        ):
+            raise PipelineConfigError(
+                "mask_min_coverage/mask_max_coverage",
+                (self.mask_min_coverage, self.mask_max_coverage),
+                f"0 <= min < {MASK_FALLBACK_COVERAGE:.3f} (the fallback ellipse) < max <= 1",
+            )
         if not 0.0 <= self.text_threshold <= 1.0:
             raise PipelineConfigError("text_threshold", self.text_threshold, "in [0, 1]")
         if self.subset_k < 2 or self.variants < self.subset_k:

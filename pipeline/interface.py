@@ -60,6 +60,9 @@ class RenderResult:
     timings_ms: dict[str, float]  # per stage, plus "total"
     models: dict[str, str]  # role -> model name or id
     extra: dict[str, object] = field(default_factory=dict)
+    # What moves: {"method", "coverage", "segmented_coverage", "fallback"} (pipeline/mask.py);
+    # None for media without a segmentation mask (alert cards).
+    mask: dict[str, object] | None = None
 
 
 class RenderError(RuntimeError):

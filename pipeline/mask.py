@@ -2,8 +2,12 @@
 boxes for the hazard's moving-element text (box threshold 0.3, text threshold 0.25), one
 SAM mask per box, union — and CLIPSeg as the lighter alternative.
 
-An empty mask is handled explicitly: the documented fallback region (a centred ellipse,
-see `fallback_region`) is used and the result says so in ``fallback``.
+Coverage is bounded (`CoverageBounds`, default 2 %–90 % of the image): a mask below the
+minimum (nothing found, or a speck nobody would see move) is replaced by the centred
+ellipse of `fallback_region`; a mask above the maximum (the segmenter took the whole
+picture, which would regenerate or drag the whole frame) is cut to that ellipse, so the
+frame edges stay still. The result says which in ``fallback`` (``too-small`` or
+``too-large``) and keeps the segmenter's own coverage.
 """
 
 from __future__ import annotations
@@ -15,20 +19,40 @@ import numpy as np
 import torch
 from PIL import Image
 
+from pipeline.config import MASK_FALLBACK_COVERAGE, MASK_FALLBACK_SEMI_AXES
 from pipeline.model_set import ProcessedModel
 
 # Semi-axes of the fallback ellipse as fractions of width and height: ~38 % of the image,
 # enough motion to read as an animation without moving the frame edges.
-FALLBACK_SEMI_AXES = (0.35, 0.35)
+FALLBACK_SEMI_AXES = MASK_FALLBACK_SEMI_AXES
+FALLBACK_COVERAGE = MASK_FALLBACK_COVERAGE  # ~0.385
 CLIPSEG_THRESHOLD = 0.4
+
+
+@dataclass(frozen=True)
+class CoverageBounds:
+    """Least and most share of the image a mask may cover before the fallback is taken.
+    The fallback ellipse itself must lie inside the bounds, or the fallback would not fix
+    what it falls back from."""
+
+    minimum: float = 0.02
+    maximum: float = 0.90
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.minimum < FALLBACK_COVERAGE < self.maximum <= 1.0:
+            raise ValueError(
+                f"mask coverage bounds ({self.minimum!r}, {self.maximum!r}) must satisfy "
+                f"0 <= minimum < {FALLBACK_COVERAGE:.3f} (the fallback ellipse) < maximum <= 1"
+            )
 
 
 @dataclass(frozen=True)
 class SegmentationResult:
     """A bool (H, W) mask and how it was found.
 
-    ``fallback`` is None when the segmenter found the element, else the reason the
-    documented fallback region was used instead."""
+    ``fallback`` is None when the segmenter's mask was within the coverage bounds, else
+    ``too-small`` or ``too-large``; ``fallback_note`` says why in words and
+    ``segmented_coverage`` is the segmenter's own coverage before any fallback."""
 
     mask: np.ndarray
     method: str
@@ -36,11 +60,22 @@ class SegmentationResult:
     boxes: tuple[tuple[float, float, float, float], ...]
     box_scores: tuple[float, ...]
     fallback: str | None
+    segmented_coverage: float = 0.0
+    fallback_note: str | None = None
 
     @property
     def coverage(self) -> float:
         """Share of pixels inside the mask."""
         return float(self.mask.mean())
+
+    def record(self) -> dict[str, object]:
+        """The mask facts an output record carries."""
+        return {
+            "method": self.method,
+            "coverage": round(self.coverage, 4),
+            "segmented_coverage": round(self.segmented_coverage, 4),
+            "fallback": self.fallback,
+        }
 
 
 def fallback_region(height: int, width: int) -> np.ndarray:
@@ -145,8 +180,9 @@ def langsam_mask(
     *,
     box_threshold: float = 0.3,
     text_threshold: float = 0.25,
+    bounds: CoverageBounds = CoverageBounds(),
 ) -> SegmentationResult:
-    """LangSAM: text -> GroundingDINO boxes -> SAM mask per box -> union."""
+    """LangSAM: text -> GroundingDINO boxes -> SAM mask per box -> union, coverage bounded."""
     boxes, scores = detect_boxes(
         grounding_dino, image, text, box_threshold=box_threshold, text_threshold=text_threshold
     )
@@ -154,13 +190,18 @@ def langsam_mask(
     union = np.zeros(image.shape[:2], dtype=bool)
     for box_mask in per_box:
         union |= box_mask
-    return _finish(union, "langsam", text, boxes, scores, no_boxes=not boxes)
+    return _finish(union, "langsam", text, boxes, scores, no_boxes=not boxes, bounds=bounds)
 
 
 def clipseg_mask(
-    clipseg: ProcessedModel, image: np.ndarray, text: str, threshold: float = CLIPSEG_THRESHOLD
+    clipseg: ProcessedModel,
+    image: np.ndarray,
+    text: str,
+    threshold: float = CLIPSEG_THRESHOLD,
+    bounds: CoverageBounds = CoverageBounds(),
 ) -> SegmentationResult:
-    """CLIPSeg: per-pixel sigmoid probability for the text, resized, thresholded."""
+    """CLIPSeg: per-pixel sigmoid probability for the text, resized, thresholded,
+    coverage bounded."""
     _check_image(image)
     model: Any = clipseg.model
     processor: Any = clipseg.processor
@@ -179,7 +220,20 @@ def clipseg_mask(
         torch.nn.functional.interpolate(logits, size=image.shape[:2], mode="bilinear")
     )[0, 0]
     mask = np.asarray(probabilities.cpu().numpy() > threshold, dtype=bool)
-    return _finish(mask, "clipseg", text, [], [], no_boxes=False)
+    return _finish(mask, "clipseg", text, [], [], no_boxes=False, bounds=bounds)
+
+
+def bound_coverage(mask: np.ndarray, bounds: CoverageBounds) -> tuple[np.ndarray, str | None]:
+    """The mask to animate and the fallback taken (None, ``too-small``, ``too-large``):
+    below the minimum the centre ellipse replaces the mask; above the maximum the mask is
+    cut to the ellipse (what the segmenter found there still moves, the frame edges not)."""
+    coverage = float(mask.mean())
+    if coverage < bounds.minimum:
+        return fallback_region(*mask.shape), "too-small"
+    if coverage > bounds.maximum:
+        cut: np.ndarray = mask & fallback_region(*mask.shape)
+        return cut, "too-large"
+    return mask, None
 
 
 def _finish(
@@ -190,17 +244,30 @@ def _finish(
     scores: list[float],
     *,
     no_boxes: bool,
+    bounds: CoverageBounds,
 ) -> SegmentationResult:
-    fallback: str | None = None
-    if not mask.any():
-        reason = "no box above the thresholds" if no_boxes else "the mask was empty"
-        fallback = f"{method} found no {text!r} ({reason}); animating the centre ellipse"
-        mask = fallback_region(*mask.shape)
+    segmented = float(mask.mean())
+    bounded, fallback = bound_coverage(mask.astype(bool), bounds)
+    note: str | None = None
+    if fallback == "too-small":
+        reason = (
+            "no box above the thresholds"
+            if no_boxes
+            else f"the mask covered {segmented:.1%}, less than {bounds.minimum:.0%}"
+        )
+        note = f"{method} found no usable {text!r} ({reason}); animating the centre ellipse"
+    elif fallback == "too-large":
+        note = (
+            f"{method} marked {segmented:.1%} of the image for {text!r}, more than "
+            f"{bounds.maximum:.0%}; cut to the centre ellipse so the frame edges stay still"
+        )
     return SegmentationResult(
-        mask=mask.astype(bool),
+        mask=bounded,
         method=method,
         text=text,
         boxes=tuple(boxes),
         box_scores=tuple(scores),
         fallback=fallback,
+        segmented_coverage=segmented,
+        fallback_note=note,
     )

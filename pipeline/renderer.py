@@ -212,7 +212,9 @@ class PipelineRenderer:
             mask_method=segmentation.method,
             mask_text=segmentation.text,
             mask_coverage=round(segmentation.coverage, 4),
+            mask_segmented_coverage=round(segmentation.segmented_coverage, 4),
             mask_fallback=segmentation.fallback,
+            mask_fallback_note=segmentation.fallback_note,
             mask_boxes=len(segmentation.boxes),
             device=str(models.device),
             dtype=str(models.dtype).removeprefix("torch."),
@@ -230,14 +232,16 @@ class PipelineRenderer:
                 models, request.method, used_depth="camera" in extra and extra["camera"] != "none"
             ),
             extra=extra,
+            mask=segmentation.record(),
         )
 
     def _segment(self, models: ModelSet, image: np.ndarray, text: str) -> mask.SegmentationResult:
         config = self.config
+        bounds = mask.CoverageBounds(config.mask_min_coverage, config.mask_max_coverage)
         if config.mask_method == "clipseg":
             if models.clipseg is None:
                 raise RenderError("mask_failed", "mask method clipseg but no CLIPSeg model loaded")
-            return mask.clipseg_mask(models.clipseg, image, text)
+            return mask.clipseg_mask(models.clipseg, image, text, bounds=bounds)
         if models.grounding_dino is None or models.sam is None:
             raise RenderError("mask_failed", "mask method langsam but GroundingDINO/SAM not loaded")
         return mask.langsam_mask(
@@ -247,6 +251,7 @@ class PipelineRenderer:
             text,
             box_threshold=config.box_threshold,
             text_threshold=config.text_threshold,
+            bounds=bounds,
         )
 
     def _masked_sampling(  # noqa: PLR0917 - private, called once

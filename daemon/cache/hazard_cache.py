@@ -70,6 +70,9 @@ class CacheVariant:
     expires_at: float
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     poster_key: str | None = None  # see CachedMedia.key
+    # The render's mask facts (pipeline RenderResult.mask); None for cards and for
+    # entries written before masks were recorded.
+    mask: Mapping[str, object] | None = None
 
     @property
     def message_key(self) -> str:
@@ -81,6 +84,7 @@ class CacheVariant:
         data = asdict(self)
         data["models"] = dict(self.models)
         data["timings_ms"] = dict(self.timings_ms)
+        data["mask"] = dict(self.mask) if self.mask is not None else None
         return json.dumps(data, sort_keys=True).encode()
 
     @classmethod
@@ -158,6 +162,7 @@ class HazardCache:
         models: Mapping[str, str],
         timings_ms: Mapping[str, float],
         poster_key: str | None = None,
+        mask: Mapping[str, object] | None = None,
     ) -> CacheVariant:
         """A new variant for the next free slot of ``key``, expiring after the TTL."""
         now = self._clock()
@@ -174,6 +179,7 @@ class HazardCache:
             expires_at=now + self.ttl_s,
             timings_ms=dict(timings_ms),
             poster_key=poster_key,
+            mask=dict(mask) if mask is not None else None,
         )
 
 

@@ -23,6 +23,7 @@ _SETTING_OF_FIELD = {
     "seed": "render_seed",
     "mask_method": "render_mask_method",
     "dtype": "render_dtype",
+    "mask_min_coverage/mask_max_coverage": "render_mask_min_coverage",
     "model_sources": "model_sources",
     "model_cache_dir": "model_cache_dir",
 }
@@ -48,6 +49,8 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
             device=device,
             dtype=settings.render_dtype,
             mask_method=settings.render_mask_method,
+            mask_min_coverage=settings.render_mask_min_coverage,
+            mask_max_coverage=settings.render_mask_max_coverage,
             image_size=settings.render_size,
             candidates=settings.render_candidates,
             steps=settings.render_steps,

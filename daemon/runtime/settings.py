@@ -117,6 +117,8 @@ class Settings:
     render_seed: int = 0
     # Passed to the pipeline (pipeline.config.PipelineConfig validates them).
     render_mask_method: str = "langsam"
+    render_mask_min_coverage: float = 0.02
+    render_mask_max_coverage: float = 0.90
     render_dtype: str = "auto"
     model_sources: Mapping[str, str] = field(default_factory=dict)
     # Renderer plug-in "module:function" called with the settings (tests, other renderers);

@@ -58,6 +58,8 @@ class RenderOutcome:
     clip_score: float
     models: Mapping[str, str]
     timings_ms: Mapping[str, float]
+    # What moved: method, coverage, the segmenter's own coverage, fallback (or None).
+    mask: Mapping[str, object] | None = None
 
 
 def primary_info(alert: Alert) -> Info | None:
@@ -155,6 +157,7 @@ def build_record(
         "alt_text": outcome.alt_text if outcome else None,
         "prompt": outcome.prompt if outcome else None,
         "clip_score": outcome.clip_score if outcome else None,
+        "mask": dict(outcome.mask) if outcome and outcome.mask is not None else None,
         "timings_ms": timings,
         "models": dict(outcome.models) if outcome else {},
         "source": {"topic": source.topic, "partition": source.partition, "offset": source.offset},

@@ -225,6 +225,7 @@ class RenderDispatch(Publishing):
             clip_score=result.clip_score,
             models=result.models,
             timings_ms=result.timings_ms,
+            mask=result.mask,
         )
         self.metrics.last_successful_render.set(time.time())
         if self._cache_sync is None:
@@ -280,6 +281,7 @@ class RenderDispatch(Publishing):
             clip_score=variant.clip_score,
             models=variant.models,
             timings_ms=variant.timings_ms,
+            mask=variant.mask,
         )
 
 

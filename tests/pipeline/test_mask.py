@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from pipeline.mask import (
+    CoverageBounds,
+    bound_coverage,
     clipseg_mask,
     detect_boxes,
     fallback_region,
@@ -52,11 +54,11 @@ def test_langsam_boxes_then_sam_masks_union(tiny_models: ModelSet) -> None:
         text_threshold=0.0,
     )
     assert result.mask.shape == (96, 128) and result.mask.dtype == np.bool_
-    if per_box.any():
-        np.testing.assert_array_equal(result.mask, per_box.any(axis=0))
-        assert result.fallback is None
-    else:
-        assert result.fallback is not None
+    union = per_box.any(axis=0) if len(per_box) else np.zeros((96, 128), dtype=bool)
+    expected, fallback = bound_coverage(union, CoverageBounds())
+    np.testing.assert_array_equal(result.mask, expected)
+    assert result.fallback == fallback
+    assert result.segmented_coverage == pytest.approx(float(union.mean()))
 
 
 def test_langsam_with_no_box_uses_the_fallback_and_says_why(tiny_models: ModelSet) -> None:
@@ -65,7 +67,9 @@ def test_langsam_with_no_box_uses_the_fallback_and_says_why(tiny_models: ModelSe
         tiny_models.grounding_dino, tiny_models.sam, IMAGE, "smoke", box_threshold=1.0
     )
     assert result.boxes == ()
-    assert result.fallback is not None and "no box above the thresholds" in result.fallback
+    assert result.fallback == "too-small"
+    assert result.fallback_note is not None
+    assert "no box above the thresholds" in result.fallback_note
     np.testing.assert_array_equal(result.mask, fallback_region(96, 128))
 
 
@@ -76,4 +80,29 @@ def test_clipseg_mask_is_bool_at_image_size(tiny_clipseg_models: ModelSet) -> No
     assert result.mask.shape == (96, 128) and result.mask.dtype == np.bool_
     assert result.mask.any()
     never = clipseg_mask(tiny_clipseg_models.clipseg, IMAGE, "water", threshold=1.0)
-    assert never.fallback is not None and "mask was empty" in never.fallback
+    assert never.fallback == "too-small" and never.segmented_coverage == 0.0
+    assert never.fallback_note is not None and "covered 0.0%" in never.fallback_note
+
+
+def test_coverage_bounds_take_the_documented_fallbacks() -> None:
+    bounds = CoverageBounds(minimum=0.02, maximum=0.90)
+    ellipse = fallback_region(100, 100)
+    speck = np.zeros((100, 100), dtype=bool)
+    speck[:1, :100] = True  # 1 %
+    mask, fallback = bound_coverage(speck, bounds)
+    assert fallback == "too-small"
+    np.testing.assert_array_equal(mask, ellipse)
+    everything = np.ones((100, 100), dtype=bool)
+    everything[:2, :2] = False  # 99.96 %
+    mask, fallback = bound_coverage(everything, bounds)
+    assert fallback == "too-large"
+    np.testing.assert_array_equal(mask, everything & ellipse)
+    assert not mask[0].any() and not mask[:, 0].any()  # the frame edges stay still
+    band = np.zeros((100, 100), dtype=bool)
+    band[60:, :] = True  # 40 %: inside the bounds, kept as found
+    mask, fallback = bound_coverage(band, bounds)
+    assert fallback is None
+    np.testing.assert_array_equal(mask, band)
+    for low, high in ((0.5, 0.9), (0.02, 0.3), (0.3, 0.2)):
+        with pytest.raises(ValueError, match="fallback ellipse"):
+            CoverageBounds(minimum=low, maximum=high)
