@@ -12,19 +12,16 @@ from typing import Any
 
 import timm
 import torch
-from diffusers import (
-    AutoencoderKL,
-    DPMSolverMultistepScheduler,
-    StableDiffusionInpaintPipeline,
-    StableDiffusionPipeline,
-    UNet2DConditionModel,
-)
+from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import (
     AutoTokenizer,
     CLIPConfig,
     CLIPImageProcessor,
     CLIPModel,
     CLIPProcessor,
+    CLIPSegConfig,
+    CLIPSegForImageSegmentation,
+    CLIPSegProcessor,
     CLIPTextConfig,
     CLIPTextModel,
     DPTConfig,
@@ -40,9 +37,10 @@ from transformers import (
     SamImageProcessor,
     SamModel,
     SamProcessor,
+    ViTImageProcessor,
 )
 
-from pipeline import tiny_models, tiny_tokenizers
+from pipeline import diffusion_parts, tiny_models, tiny_tokenizers
 from pipeline.config import ROLES
 from pipeline.model_set import ModelSet, ProcessedModel, TextModel
 from pipeline.registry import place
@@ -109,29 +107,59 @@ def _diffusion(reduced: bool) -> tuple[Any, Any]:
         pad_token_id=tokenizer.pad_token_id,
     )
     text_encoder = tiny_models.in_eval_mode(CLIPTextModel(text_config))
-    vae = _sd_vae(reduced)
-    common = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
-    pipes: list[Any] = []
-    for pipeline_class, in_channels in (
-        (StableDiffusionPipeline, 4),
-        (StableDiffusionInpaintPipeline, 9),
-    ):
-        pipe: Any = pipeline_class(
-            vae=vae,
-            text_encoder=text_encoder,
-            tokenizer=tokenizer,
-            unet=_sd_unet(in_channels, reduced),
-            scheduler=DPMSolverMultistepScheduler(  # type: ignore[no-untyped-call]
-                beta_start=0.00085,
-                beta_end=0.012,
-                beta_schedule="scaled_linear",
-                steps_offset=1,
-            ),
-            **common,
+    t2i: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
+        vae=_sd_vae(reduced),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=_sd_unet(4, reduced),
+        scheduler=diffusion_parts.few_step_scheduler(
+            {
+                "beta_start": 0.00085,
+                "beta_end": 0.012,
+                "beta_schedule": "scaled_linear",
+                "num_train_timesteps": 1000,
+                "steps_offset": 1,
+            }
+        ),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    t2i = diffusion_parts.tune(t2i)
+    return t2i, diffusion_parts.inpaint_sharing(t2i, _sd_unet(9, reduced))
+
+
+def _clipseg(reduced: bool) -> ProcessedModel:
+    """CLIPSeg rd64-refined: CLIP ViT-B/16 towers, a 64-wide decoder on layers 3/6/9."""
+    tokenizer = tiny_models.clip_tokenizer()
+    special = {
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    if reduced:
+        config = CLIPSegConfig(
+            text_config={"vocab_size": 49408, "hidden_size": 64, "intermediate_size": 128}
+            | {"num_hidden_layers": 2, "num_attention_heads": 4}
+            | special,
+            vision_config={"hidden_size": 64, "intermediate_size": 128, "patch_size": 16}
+            | {"num_hidden_layers": 3, "num_attention_heads": 4, "image_size": 224},
+            projection_dim=64,
+            extract_layers=(1, 2),
+            reduce_dim=16,
         )
-        pipe.set_progress_bar_config(disable=True)
-        pipes.append(pipe)
-    return pipes[0], pipes[1]
+    else:
+        config = CLIPSegConfig(
+            text_config={"vocab_size": 49408} | special,
+            vision_config={"patch_size": 16, "image_size": 224},
+            use_complex_transposed_convolution=True,  # "refined"
+        )
+    processor = CLIPSegProcessor(  # type: ignore[no-untyped-call]
+        image_processor=ViTImageProcessor(size={"height": 352, "width": 352}),
+        tokenizer=tokenizer,
+    )
+    model = tiny_models.in_eval_mode(CLIPSegForImageSegmentation(config))
+    return ProcessedModel(model=model, processor=processor)
 
 
 def _clip(reduced: bool) -> ProcessedModel:
@@ -280,7 +308,7 @@ def build_random_full(
             clip=_clip(reduced),
             grounding_dino=_grounding_dino(reduced),
             sam=_sam(reduced),
-            clipseg=None,
+            clipseg=_clipseg(reduced),
             vit=_vit(reduced),
             depth=_depth(reduced),
             names={role: f"random-{'reduced' if reduced else 'full'}/{role}" for role in ROLES},

@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed renders per method")
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--candidates", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=None, help="default: 4 (few-step solver)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="default: the profile's (20 full, 4 tiny)"
+    )
     parser.add_argument("--variants", type=int, default=20)
     parser.add_argument("--max-batch", type=int, default=256, help="cap of the batch search")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
@@ -60,7 +62,9 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
         dtype=args.dtype,
         image_size=args.size,
         candidates=args.candidates,
-        steps=args.steps if args.steps is not None else 4,
+        steps=args.steps,
+        # One method: only its models load, as in the daemon.
+        method=None if args.method == "both" else args.method,
         variants=args.variants,
     )
 

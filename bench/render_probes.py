@@ -93,14 +93,18 @@ def forward_modules(models: ModelSet) -> dict[str, torch.nn.Module]:
     modules: dict[str, torch.nn.Module] = {
         "llm": base,
         "t2i.unet": models.t2i.unet,
-        "inpaint.unet": models.inpaint.unet,
         "vae.encoder": models.t2i.vae.encoder,
         "vae.decoder": models.t2i.vae.decoder,
         "text_encoder": models.t2i.text_encoder,
         "clip": models.clip.model,
-        "vit": models.vit,
-        "depth": models.depth.model,
     }
+    # Roles the configured methods do not use are not loaded (None).
+    if models.inpaint is not None:
+        modules["inpaint.unet"] = models.inpaint.unet
+    if models.vit is not None:
+        modules["vit"] = models.vit
+    if models.depth is not None:
+        modules["depth"] = models.depth.model
     for role in ("grounding_dino", "sam", "clipseg"):
         bundle = getattr(models, role)
         if bundle is not None:

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROFILES = ("tiny", "full")
-MASK_METHODS = ("langsam", "clipseg")
+# "auto": CLIPSeg for masked sampling (paper 1), GroundingDINO + SAM for the cinemagraph
+# (paper 2); or one segmenter for both.
+MASK_METHODS = ("auto", "langsam", "clipseg")
+# The animation methods (pipeline.interface.METHODS, repeated here to keep this torch-free
+# module free of imports from the stages).
+ANIMATION_METHODS = ("masked-sampling", "cinemagraph")
+SEGMENTER_ROLES = {"langsam": ("grounding_dino", "sam"), "clipseg": ("clipseg",)}
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 # Semi-axes (fractions of width, height) of the centred ellipse a mask falls back to when
 # its coverage is out of bounds (pipeline/mask.py); its area share is the constant below.
@@ -50,10 +56,23 @@ class PipelineConfig:
     dtype: str = "auto"  # "auto" = float16 on CUDA, float32 on CPU
     image_size: int | None = None  # None = the profile's default (128 tiny, 512 full)
     candidates: int = 10
-    steps: int | None = None  # None = the profile's default (4 tiny, 25 full)
+    # Most images per diffusion call (x2 with classifier-free guidance): caps activation
+    # memory, whatever `candidates` and `variants` are.
+    t2i_batch_size: int = 10
+    inpaint_batch_size: int = 10
+    # On a GPU, write every hazard's prompt at warm-up, then move the LLM (13.5 GB for
+    # Llama-2-7B in float16) to CPU memory: renders reuse the cached prompts. A prompt
+    # not cached then (seeded sampling) is written on the CPU, slowly.
+    llm_offload: bool = True
+    # torch.compile the UNets (first render pays the compile; later ones run faster).
+    torch_compile: bool = False
+    steps: int | None = None  # None = the profile's default (4 tiny, 20 full)
     guidance: float = 7.5
     clip_weight: float = 100.0
-    mask_method: str = "langsam"
+    mask_method: str = "auto"
+    # The one animation method this pipeline serves (the daemon's render_method), so only
+    # its models load; None = both (the CLI and benchmarks).
+    method: str | None = None
     box_threshold: float = 0.3
     # Share of the image a segmentation mask may cover; outside, the documented fallback
     # (pipeline/mask.py) is taken and the record says so.
@@ -61,9 +80,13 @@ class PipelineConfig:
     mask_max_coverage: float = 0.90
     text_threshold: float = 0.25
     random_mask_ratio: float = 0.15
+    # Squares of the random mask, on the VAE's 8-px latent grid (pipeline/random_mask.py),
+    # and how far the composite grows and feathers the inpainting mask.
+    random_mask_block: int = 16
+    mask_feather_px: int = 8
     variants: int = 20
     subset_k: int = 5
-    inpaint_steps: int | None = None  # None = `steps` (full) / 2 (tiny: 20 variants per render)
+    inpaint_steps: int | None = None  # None = min(steps, 15 full / 2 tiny): 20 per render
     inbetweens: int = 3
     frames: int = 16
     fps: float = 8.0
@@ -81,10 +104,15 @@ class PipelineConfig:
             raise PipelineConfigError("profile", self.profile, f"one of {PROFILES}")
         if self.mask_method not in MASK_METHODS:
             raise PipelineConfigError("mask_method", self.mask_method, f"one of {MASK_METHODS}")
+        if self.method is not None and self.method not in ANIMATION_METHODS:
+            raise PipelineConfigError("method", self.method, f"one of {ANIMATION_METHODS} or None")
         if self.dtype not in DTYPES:
             raise PipelineConfigError("dtype", self.dtype, f"one of {DTYPES}")
         if self.image_size is not None and (self.image_size < 64 or self.image_size % 8):
             raise PipelineConfigError("image_size", self.image_size, "a multiple of 8, >= 64")
+        for name in ("t2i_batch_size", "inpaint_batch_size"):
+            if getattr(self, name) < 1:
+                raise PipelineConfigError(name, getattr(self, name), ">= 1")
         if self.candidates < 1:
             raise PipelineConfigError("candidates", self.candidates, ">= 1")
         if self.steps is not None and self.steps < 1:
@@ -93,6 +121,12 @@ class PipelineConfig:
             raise PipelineConfigError("inpaint_steps", self.inpaint_steps, ">= 1")
         if not 0.0 <= self.random_mask_ratio <= 1.0:
             raise PipelineConfigError("random_mask_ratio", self.random_mask_ratio, "in [0, 1]")
+        if self.random_mask_block < 8 or self.random_mask_block % 8:
+            raise PipelineConfigError(
+                "random_mask_block", self.random_mask_block, "a multiple of 8 (the latent cell)"
+            )
+        if not 0 <= self.mask_feather_px <= 64:
+            raise PipelineConfigError("mask_feather_px", self.mask_feather_px, "in [0, 64]")
         if not 0.0 <= self.box_threshold <= 1.0:
             raise PipelineConfigError("box_threshold", self.box_threshold, "in [0, 1]")
         if not (
@@ -126,6 +160,27 @@ class PipelineConfig:
             raise PipelineConfigError("model_cache_dir", self.model_cache_dir, "a directory")
 
     @property
+    def methods(self) -> tuple[str, ...]:
+        """The animation methods this pipeline serves."""
+        return ANIMATION_METHODS if self.method is None else (self.method,)
+
+    def mask_method_for(self, method: str) -> str:
+        """The segmenter one animation method uses: the setting, or for ``auto`` CLIPSeg
+        with masked sampling (paper 1) and LangSAM with the cinemagraph (paper 2)."""
+        if self.mask_method != "auto":
+            return self.mask_method
+        return "clipseg" if method == "masked-sampling" else "langsam"
+
+    def roles_needed(self) -> tuple[str, ...]:
+        """Model roles the served methods use (``lora`` is the loader's business: it
+        depends on whether an adapter is configured)."""
+        roles = ["llm", "t2i", "clip"]
+        for method in self.methods:
+            roles += ["inpaint", "vit"] if method == "masked-sampling" else ["depth"]
+            roles += SEGMENTER_ROLES[self.mask_method_for(method)]
+        return tuple(role for role in ROLES if role in roles)
+
+    @property
     def resolved_image_size(self) -> int:
         """Image side in pixels: the explicit setting or the profile's default."""
         if self.image_size is not None:
@@ -137,7 +192,9 @@ class PipelineConfig:
         """Denoising steps for text-to-image: the explicit setting or the profile's default."""
         if self.steps is not None:
             return self.steps
-        return 4 if self.profile == "tiny" else 25
+        # DPM-Solver++(2M) reaches its quality plateau in 15-20 steps on Stable Diffusion
+        # (pipeline/diffusion_parts.py); 25+ buys nothing visible for a 512 px alert image.
+        return 4 if self.profile == "tiny" else 20
 
     @property
     def resolved_prompt_tokens(self) -> int:
@@ -151,7 +208,9 @@ class PipelineConfig:
         """Denoising steps for the inpainting variants."""
         if self.inpaint_steps is not None:
             return self.inpaint_steps
-        return min(2, self.resolved_steps) if self.profile == "tiny" else self.resolved_steps
+        # Variants repaint a small region and are then blended into a loop; 20 of them are
+        # drawn, so a few steps fewer than the hero image are the better trade.
+        return min(2 if self.profile == "tiny" else 15, self.resolved_steps)
 
     def with_changes(self, **changes: object) -> PipelineConfig:
         """A copy with some settings replaced (validated again)."""

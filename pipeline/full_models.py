@@ -21,11 +21,7 @@ from typing import Any
 import huggingface_hub
 import timm
 import torch
-from diffusers import (
-    DPMSolverMultistepScheduler,
-    StableDiffusionInpaintPipeline,
-    StableDiffusionPipeline,
-)
+from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 from huggingface_hub import constants as hub_constants
 from huggingface_hub.errors import HfHubHTTPError
 from peft import PeftModel
@@ -44,6 +40,7 @@ from transformers import (
     SamProcessor,
 )
 
+from pipeline import diffusion_parts
 from pipeline.config import PipelineConfig
 from pipeline.model_set import ModelSet, ProcessedModel, TextModel
 
@@ -108,7 +105,8 @@ REQUIRED_FILES: Mapping[str, tuple[tuple[str, ...], ...]] = {
         ("adapter_model.safetensors", "adapter_model.bin"),
     ),
     "t2i": _DIFFUSION_FILES,
-    "inpaint": _DIFFUSION_FILES,
+    # Only the UNet: the rest is shared with t2i (pipeline/diffusion_parts.py).
+    "inpaint": _diffusers_component("unet", "diffusion_pytorch_model"),
     "clip": (
         ("config.json",),
         _PROCESSOR_CONFIG,
@@ -164,10 +162,9 @@ class ResolvedSource:
 
 
 def roles_needed(config: PipelineConfig) -> list[str]:
-    """Roles the config will load: the mask method picks LangSAM or CLIPSeg; LoRA only
-    when configured."""
-    roles = ["llm", "t2i", "inpaint", "clip", "vit", "depth"]
-    roles += ["grounding_dino", "sam"] if config.mask_method == "langsam" else ["clipseg"]
+    """Roles the config will load: those its animation methods use (the mask method picks
+    LangSAM or CLIPSeg per method); LoRA only when configured."""
+    roles = list(config.roles_needed())
     if config.model_sources.get("lora"):
         roles.append("lora")
     return roles
@@ -253,25 +250,40 @@ def resolve_sources(config: PipelineConfig) -> dict[str, ResolvedSource]:
     return resolved
 
 
-def _diffusion(pipeline_class: Any, directory: Path, dtype: torch.dtype) -> Any:
+def _half_only(directory: Path) -> bool:
     # Some repos ship only half-precision files; diffusers must be told to use them.
-    full_precision = (directory / "unet" / "diffusion_pytorch_model.safetensors").is_file()
-    full_precision |= (directory / "unet" / "diffusion_pytorch_model.bin").is_file()
-    pipe = pipeline_class.from_pretrained(
+    unet = directory / "unet"
+    return not any(
+        (unet / name).is_file()
+        for name in ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")
+    )
+
+
+def _text_to_image(directory: Path, dtype: torch.dtype) -> Any:
+    pipe = StableDiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
         directory,
-        variant=None if full_precision else "fp16",
+        variant="fp16" if _half_only(directory) else None,
         torch_dtype=dtype,
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
         local_files_only=True,
     )
-    # A multistep solver keeps quality at 20-25 steps (and usable at fewer).
-    pipe.scheduler = DPMSolverMultistepScheduler.from_config(  # type: ignore[no-untyped-call]
-        pipe.scheduler.config
+    pipe.scheduler = diffusion_parts.few_step_scheduler(pipe.scheduler.config)
+    return diffusion_parts.tune(pipe)
+
+
+def _inpainting(t2i: Any, directory: Path, dtype: torch.dtype) -> Any:
+    """Only the inpainting UNet is read; VAE, text encoder, tokenizer and scheduler are
+    the text-to-image pipeline's (pipeline/diffusion_parts.py says why that is exact)."""
+    unet = UNet2DConditionModel.from_pretrained(  # type: ignore[no-untyped-call]
+        directory,
+        subfolder="unet",
+        variant="fp16" if _half_only(directory) else None,
+        torch_dtype=dtype,
+        local_files_only=True,
     )
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    return diffusion_parts.inpaint_sharing(t2i, unet)
 
 
 def _processed(
@@ -315,29 +327,26 @@ def load_full(config: PipelineConfig, dtype: torch.dtype) -> ModelSet:
         model=llm_model,
         tokenizer=AutoTokenizer.from_pretrained(directory["llm"], local_files_only=True),
     )
-    langsam = config.mask_method == "langsam"
     names = {role: resolved.source for role, resolved in sources.items()}
+
+    def optional(role: str, model_class: Any, processor_class: Any) -> ProcessedModel | None:
+        if role not in directory:
+            return None
+        return _processed(model_class, processor_class, directory[role], dtype)
+
+    t2i = _text_to_image(directory["t2i"], dtype)
     return ModelSet(
         llm=llm,
-        t2i=_diffusion(StableDiffusionPipeline, directory["t2i"], dtype),
-        inpaint=_diffusion(StableDiffusionInpaintPipeline, directory["inpaint"], dtype),
+        t2i=t2i,
+        inpaint=_inpainting(t2i, directory["inpaint"], dtype) if "inpaint" in directory else None,
         clip=_processed(CLIPModel, CLIPProcessor, directory["clip"], dtype),
-        grounding_dino=_processed(
-            GroundingDinoForObjectDetection,
-            GroundingDinoProcessor,
-            directory["grounding_dino"],
-            dtype,
-        )
-        if langsam
-        else None,
-        sam=_processed(SamModel, SamProcessor, directory["sam"], dtype) if langsam else None,
-        clipseg=None
-        if langsam
-        else _processed(CLIPSegForImageSegmentation, CLIPSegProcessor, directory["clipseg"], dtype),
-        vit=_vit(directory["vit"]),
-        depth=_processed(
-            AutoModelForDepthEstimation, AutoImageProcessor, directory["depth"], dtype
+        grounding_dino=optional(
+            "grounding_dino", GroundingDinoForObjectDetection, GroundingDinoProcessor
         ),
+        sam=optional("sam", SamModel, SamProcessor),
+        clipseg=optional("clipseg", CLIPSegForImageSegmentation, CLIPSegProcessor),
+        vit=_vit(directory["vit"]) if "vit" in directory else None,
+        depth=optional("depth", AutoModelForDepthEstimation, AutoImageProcessor),
         names=names,
         device=torch.device("cpu"),
         dtype=dtype,

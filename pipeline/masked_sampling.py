@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.composite import composite, dilate, feather_alpha
 from pipeline.interpolate import interpolate_loop
 from pipeline.random_mask import random_mask
 from pipeline.subset_search import MAX_LOOP_MEMBERS, loop_order, min_total_distance_subset
@@ -25,12 +26,18 @@ MAX_SEED = 2**31 - 1
 
 @dataclass(frozen=True)
 class MaskedSamplingConfig:
-    """Knobs of masked sampling; defaults are the paper's (15 %, 20 variants, k = 5)."""
+    """Knobs of masked sampling; defaults are the paper's (15 %, 20 variants, k = 5).
+
+    ``block_size``: side in pixels of the random mask's squares (a multiple of the VAE's
+    8-px latent cell keeps them whole in the latent mask). ``feather_px``: how far the
+    composite grows the mask, with weights falling linearly across that ring."""
 
     random_ratio: float = 0.15
     variants: int = 20
     subset_k: int = 5
     inbetweens: int = 3
+    block_size: int = 16
+    feather_px: int = 8
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.random_ratio <= 1.0:
@@ -44,6 +51,10 @@ class MaskedSamplingConfig:
             )
         if self.inbetweens < 0:
             raise ValueError(f"inbetweens must be >= 0, got {self.inbetweens}")
+        if self.block_size < 1:
+            raise ValueError(f"block_size must be >= 1, got {self.block_size}")
+        if self.feather_px < 0:
+            raise ValueError(f"feather_px must be >= 0, got {self.feather_px}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,8 @@ class MaskedSamplingResult:
 
     frames: list[np.ndarray]  # uint8 (H, W, 3), loops: the last blends into the first
     combined_mask: np.ndarray  # bool (H, W): segmentation OR random mask
+    moving_mask: np.ndarray  # bool (H, W): the combined mask grown by feather_px; outside
+    # it every frame is the source image, byte for byte
     chosen: tuple[int, ...]  # indices of the k variants kept, ascending
     order: tuple[int, ...]  # the same indices in playing order
     distances: np.ndarray  # float64 (variants, variants) Euclidean feature distances
@@ -80,24 +93,29 @@ def animate_masked_sampling(  # noqa: PLR0917 - positional order is the stage co
 ) -> MaskedSamplingResult:
     """Inpaint variants inside the combined mask, keep the k most alike, loop them.
 
-    Outside the combined mask every frame keeps the source image's pixels exactly, so
-    only the masked region moves even if the inpainter alters the rest slightly.
+    Outside the moving mask (the combined mask grown by ``feather_px``) every frame keeps
+    the source image's pixels exactly, so only the masked region moves even if the
+    inpainter alters the rest slightly; across the grown ring the variant fades out.
     """
     check_inputs(image, segmentation_mask)
     height, width = segmentation_mask.shape
     timings: dict[str, float] = {}
 
-    # 1. Combined mask: what moves, plus a random share of the image for variety.
+    # 1. Combined mask: what moves, plus random latent-grid blocks for variety; grown and
+    #    feathered for the composite.
     started = time.perf_counter()
-    combined = segmentation_mask | random_mask(height, width, config.random_ratio, rng)
+    random_part = random_mask(height, width, config.random_ratio, rng, block=config.block_size)
+    combined = segmentation_mask | random_part
+    moving = dilate(combined, config.feather_px)
+    alpha = feather_alpha(combined, config.feather_px)
     timings["random_mask"] = elapsed_ms(started)
 
-    # 2. Inpaint one variant per seed inside the combined mask.
+    # 2. Inpaint one variant per seed inside the grown mask; composite with soft edges.
     started = time.perf_counter()
     seeds = [int(seed) for seed in rng.integers(0, MAX_SEED, size=config.variants)]
-    variants = inpaint(image, combined, seeds)
+    variants = inpaint(image, moving, seeds)
     check_variants(variants, config.variants, image.shape)
-    variants = [np.where(combined[:, :, None], variant, image) for variant in variants]
+    variants = [composite(image, variant, alpha) for variant in variants]
     timings["inpaint"] = elapsed_ms(started)
 
     # 3. Features and their pairwise distances.
@@ -124,6 +142,7 @@ def animate_masked_sampling(  # noqa: PLR0917 - positional order is the stage co
     return MaskedSamplingResult(
         frames=frames,
         combined_mask=combined,
+        moving_mask=moving,
         chosen=chosen,
         order=order,
         distances=distances,

@@ -26,17 +26,18 @@ class ProcessedModel:
 
 @dataclass
 class ModelSet:
-    """Every model the renderer uses, on one device and dtype. ``names`` maps role -> name."""
+    """Every model the renderer uses, on one device and dtype. ``names`` maps role -> name.
+    A role the configured methods do not use is None (`PipelineConfig.roles_needed`)."""
 
     llm: TextModel
     t2i: Any  # diffusers StableDiffusionPipeline
-    inpaint: Any  # diffusers StableDiffusionInpaintPipeline
+    inpaint: Any | None  # diffusers StableDiffusionInpaintPipeline (masked sampling)
     clip: ProcessedModel  # CLIPModel + CLIPProcessor
-    grounding_dino: ProcessedModel | None  # only with mask method "langsam"
+    grounding_dino: ProcessedModel | None  # LangSAM
     sam: ProcessedModel | None
-    clipseg: ProcessedModel | None  # only with mask method "clipseg"
-    vit: torch.nn.Module  # timm ViT-B/16 with an identity head
-    depth: ProcessedModel
+    clipseg: ProcessedModel | None  # CLIPSeg
+    vit: torch.nn.Module | None  # timm ViT-B/16 with an identity head (masked sampling)
+    depth: ProcessedModel | None  # cinemagraph camera moves
     names: dict[str, str]
     device: torch.device
     dtype: torch.dtype

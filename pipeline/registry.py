@@ -52,14 +52,14 @@ def resolve_dtype(setting: str, device: torch.device) -> torch.dtype:
 
 
 def _modules_of(models: ModelSet) -> dict[str, torch.nn.Module]:
-    modules: dict[str, torch.nn.Module] = {
-        "llm": models.llm.model,
-        "t2i": models.t2i.unet,
-        "inpaint": models.inpaint.unet,
-        "clip": models.clip.model,
-        "vit": models.vit,
-        "depth": models.depth.model,
-    }
+    modules: dict[str, torch.nn.Module] = {"llm": models.llm.model, "t2i": models.t2i.unet}
+    if models.inpaint is not None:
+        modules["inpaint"] = models.inpaint.unet
+    modules["clip"] = models.clip.model
+    if models.vit is not None:
+        modules["vit"] = models.vit
+    if models.depth is not None:
+        modules["depth"] = models.depth.model
     for role in ("grounding_dino", "sam", "clipseg"):
         bundle: ProcessedModel | None = getattr(models, role)
         if bundle is not None:
@@ -69,11 +69,15 @@ def _modules_of(models: ModelSet) -> dict[str, torch.nn.Module]:
 
 def _parameter_count(models: ModelSet, role: str, module: torch.nn.Module) -> int:
     count = sum(parameter.numel() for parameter in module.parameters())
-    if role in ("t2i", "inpaint"):
+    if role == "t2i":
         # A diffusion pipeline is UNet + VAE + text encoder; count all of it.
-        pipe = models.t2i if role == "t2i" else models.inpaint
-        for part in (pipe.vae, pipe.text_encoder):
+        for part in (models.t2i.vae, models.t2i.text_encoder):
             count += sum(parameter.numel() for parameter in part.parameters())
+    elif role == "inpaint" and models.inpaint is not None:
+        # Only what the inpainting pipeline does not share with text-to-image.
+        for part in (models.inpaint.vae, models.inpaint.text_encoder):
+            if part is not models.t2i.vae and part is not models.t2i.text_encoder:
+                count += sum(parameter.numel() for parameter in part.parameters())
     return count
 
 
@@ -85,10 +89,10 @@ def pipeline_modules(pipe: Any) -> list[torch.nn.Module]:
 def all_modules(models: ModelSet) -> list[torch.nn.Module]:
     """Every distinct module of the set, each once even when two pipelines share it."""
     unique: dict[int, torch.nn.Module] = {}
+    pipes = [pipe for pipe in (models.t2i, models.inpaint) if pipe is not None]
     for module in (
         *_modules_of(models).values(),
-        *pipeline_modules(models.t2i),
-        *pipeline_modules(models.inpaint),
+        *[part for pipe in pipes for part in pipeline_modules(pipe)],
     ):
         unique.setdefault(id(module), module)
     return list(unique.values())
@@ -117,21 +121,21 @@ def place(models: ModelSet, device: torch.device, dtype: torch.dtype) -> ModelSe
 
 
 def build_tiny(config: PipelineConfig, device: torch.device, dtype: torch.dtype) -> ModelSet:
-    """Every tiny model from its small config (seeded random weights); the LoRA adapter is
-    applied through peft so the adapter path is exercised too."""
+    """Every tiny model the config's methods need, from small configs (seeded random
+    weights); the LoRA adapter is applied through peft so the adapter path is exercised."""
+    roles = config.roles_needed()
     llm = tiny_models.apply_tiny_lora(tiny_models.build_llm())
     t2i, inpaint = tiny_models.build_diffusion()
-    langsam = config.mask_method == "langsam"
     models = ModelSet(
         llm=llm,
         t2i=t2i,
-        inpaint=inpaint,
+        inpaint=inpaint if "inpaint" in roles else None,
         clip=tiny_models.build_clip(),
-        grounding_dino=tiny_models.build_grounding_dino() if langsam else None,
-        sam=tiny_models.build_sam() if langsam else None,
-        clipseg=None if langsam else tiny_models.build_clipseg(),
-        vit=tiny_models.build_vit(),
-        depth=tiny_models.build_depth(),
+        grounding_dino=tiny_models.build_grounding_dino() if "grounding_dino" in roles else None,
+        sam=tiny_models.build_sam() if "sam" in roles else None,
+        clipseg=tiny_models.build_clipseg() if "clipseg" in roles else None,
+        vit=tiny_models.build_vit() if "vit" in roles else None,
+        depth=tiny_models.build_depth() if "depth" in roles else None,
         names={role: f"tiny-random/{role}" for role in ROLES},
         device=device,
         dtype=dtype,
@@ -202,12 +206,9 @@ def warm_up(models: ModelSet) -> dict[str, float]:
             models.t2i, "warm", "", count=1, size=64, steps=1, guidance=1.5, seed=0
         ),
     )
-    timed(
-        "inpaint",
-        lambda: t2i.make_inpaint_fn(models.inpaint, "warm", "", steps=1, guidance=1.5)(
-            image, mask.fallback_region(64, 64), [0]
-        ),
-    )
+    if models.inpaint is not None:
+        inpaint_fn = t2i.make_inpaint_fn(models.inpaint, "warm", "", steps=1, guidance=1.5)
+        timed("inpaint", lambda: inpaint_fn(image, mask.fallback_region(64, 64), [0]))
     timed("clip", lambda: select.select_candidate(models.clip, [image], "warm"))
     if models.grounding_dino is not None and models.sam is not None:
         gd, sam = models.grounding_dino, models.sam
@@ -215,10 +216,13 @@ def warm_up(models: ModelSet) -> dict[str, float]:
     if models.clipseg is not None:
         clipseg = models.clipseg
         timed("clipseg", lambda: mask.clipseg_mask(clipseg, image, "warm"))
-    timed("depth", lambda: depth.estimate_depth(models.depth, image))
-    vit_input = torch.zeros(1, 3, 224, 224, device=models.device, dtype=models.dtype)
-    with torch.inference_mode():
-        timed("vit", lambda: models.vit(vit_input))
+    if models.depth is not None:
+        depth_model = models.depth
+        timed("depth", lambda: depth.estimate_depth(depth_model, image))
+    if models.vit is not None:
+        vit, vit_input = models.vit, torch.zeros(1, 3, 224, 224, device=models.device)
+        with torch.inference_mode():
+            timed("vit", lambda: vit(vit_input.to(models.dtype)))
     return timings
 
 
@@ -235,10 +239,30 @@ def cache_key(
         config.profile,
         str(device),
         str(dtype),
-        config.mask_method,
+        config.roles_needed(),
+        config.torch_compile,
         tuple(sorted(config.model_sources.items())),
         str(config.model_cache_dir),
     )
+
+
+def compile_unets(models: ModelSet) -> None:
+    """``torch.compile`` the UNets in place (``PipelineConfig.torch_compile``): they are
+    where nearly all the diffusion FLOPs go; the compile itself happens on first use."""
+    for pipe in (models.t2i, models.inpaint):
+        if pipe is not None:
+            pipe.unet.compile()
+
+
+def offload_llm(models: ModelSet) -> bool:
+    """Move the metadata LLM to CPU memory (its prompts are cached); True if it moved."""
+    model: Any = models.llm.model
+    if next(model.parameters()).device.type == "cpu":
+        return False
+    model.to(device=torch.device("cpu"))
+    if models.device.type == "cuda":
+        torch.cuda.empty_cache()  # hand the freed blocks back, so peak memory shows it
+    return True
 
 
 def load_models(config: PipelineConfig) -> ModelSet:
@@ -249,7 +273,10 @@ def load_models(config: PipelineConfig) -> ModelSet:
     with _CACHE_LOCK:
         if key not in _CACHE:
             if config.profile == "tiny":
-                _CACHE[key] = build_tiny(config, device, dtype)
+                models = build_tiny(config, device, dtype)
             else:
-                _CACHE[key] = place(full_models.load_full(config, dtype), device, dtype)
+                models = place(full_models.load_full(config, dtype), device, dtype)
+            if config.torch_compile:
+                compile_unets(models)
+            _CACHE[key] = models
         return _CACHE[key]

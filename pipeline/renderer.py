@@ -20,7 +20,7 @@ from pipeline import depth as depth_stage
 from pipeline import encode, mask, prompt, registry, select, t2i
 from pipeline.alt_text import alt_text
 from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph
-from pipeline.config import PipelineConfig
+from pipeline.config import SEGMENTER_ROLES, PipelineConfig
 from pipeline.features import vit_embedder
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
 from pipeline.masked_sampling import MaskedSamplingConfig, animate_masked_sampling
@@ -103,11 +103,24 @@ class PipelineRenderer:
         return registry.describe(self.models)
 
     def warm_up(self) -> None:
-        """Load every model and run one small pass through each."""
+        """Load every model and run one small pass through each; with ``llm_offload`` on a
+        GPU, cache every hazard's prompt and move the LLM off the GPU."""
         with self._lock:
             if not self._warm:
                 self.warm_up_ms = registry.warm_up(self.models)
+                if self.config.llm_offload and self.models.device.type != "cpu":
+                    self.cache_prompts()
+                    registry.offload_llm(self.models)
                 self._warm = True
+
+    def cache_prompts(self) -> int:
+        """Write the prompt of every renderable hazard for seed 0 of this config (with
+        greedy decoding, the prompt of every seed); returns how many are cached."""
+        taxonomy = load_taxonomy()
+        seed = request_seed(self.config.seed, 0)
+        for name in taxonomy.renderable:
+            self.prompts.get(self.models, taxonomy.get(name), seed)
+        return len(self.prompts)
 
     def render(self, request: RenderRequest) -> RenderResult:
         """Run every stage for one request. Raises `RenderError` with a short reason."""
@@ -127,6 +140,13 @@ class PipelineRenderer:
         if request.method not in METHODS:
             raise RenderError(
                 "unknown_method", f"method {request.method!r} is not one of {METHODS}"
+            )
+        if request.method not in self.config.methods:
+            # Only the configured method's models are loaded (PipelineConfig.method).
+            raise RenderError(
+                "unknown_method",
+                f"this pipeline is configured for {self.config.method!r} only, "
+                f"not {request.method!r}",
             )
         return hazard
 
@@ -154,6 +174,7 @@ class PipelineRenderer:
                 steps=config.resolved_steps,
                 guidance=config.guidance,
                 seed=seed,
+                batch_size=config.t2i_batch_size,
             ),
         )
         # 3. CLIPScore selection against the scene description alone: CLIP's text encoder
@@ -166,7 +187,7 @@ class PipelineRenderer:
         image = candidates[selection.best_index]
         # 4. What moves.
         segmentation = timer.run(
-            "mask", lambda: self._segment(models, image, hazard.segment_prompt)
+            "mask", lambda: self._segment(models, image, hazard.segment_prompt, request.method)
         )
         # 5. Animate with the requested method.
         extra: dict[str, object] = {}
@@ -179,8 +200,9 @@ class PipelineRenderer:
         else:
             depth_map = None
             if hazard.motion.camera != "none":
+                depth_model = _loaded(models.depth, "depth")
                 depth_map = timer.run(
-                    "depth", lambda: depth_stage.estimate_depth(models.depth, image)
+                    "depth", lambda: depth_stage.estimate_depth(depth_model, image)
                 )
             cinemagraph = CinemagraphConfig(frames=config.frames, fps=config.fps)
             frames = timer.run(
@@ -235,10 +257,12 @@ class PipelineRenderer:
             mask=segmentation.record(),
         )
 
-    def _segment(self, models: ModelSet, image: np.ndarray, text: str) -> mask.SegmentationResult:
+    def _segment(
+        self, models: ModelSet, image: np.ndarray, text: str, method: str
+    ) -> mask.SegmentationResult:
         config = self.config
         bounds = mask.CoverageBounds(config.mask_min_coverage, config.mask_max_coverage)
-        if config.mask_method == "clipseg":
+        if config.mask_method_for(method) == "clipseg":
             if models.clipseg is None:
                 raise RenderError("mask_failed", "mask method clipseg but no CLIPSeg model loaded")
             return mask.clipseg_mask(models.clipseg, image, text, bounds=bounds)
@@ -265,19 +289,22 @@ class PipelineRenderer:
     ) -> list[np.ndarray]:
         config = self.config
         inpaint = t2i.make_inpaint_fn(
-            models.inpaint,
+            _loaded(models.inpaint, "inpaint"),
             scene.prompt,
             scene.negative_prompt,
             steps=config.resolved_inpaint_steps,
             guidance=config.guidance,
+            batch_size=config.inpaint_batch_size,
         )
         result = animate_masked_sampling(
             image,
             segmentation_mask,
             inpaint,
-            vit_embedder(models.vit, models.device),
+            vit_embedder(_loaded(models.vit, "vit"), models.device),
             MaskedSamplingConfig(
                 random_ratio=config.random_mask_ratio,
+                block_size=config.random_mask_block,
+                feather_px=config.mask_feather_px,
                 variants=config.variants,
                 subset_k=config.subset_k,
                 inbetweens=config.inbetweens,
@@ -288,6 +315,7 @@ class PipelineRenderer:
             "chosen": list(result.chosen),
             "order": list(result.order),
             "combined_mask_coverage": round(float(result.combined_mask.mean()), 4),
+            "moving_mask_coverage": round(float(result.moving_mask.mean()), 4),
             "timings_ms": result.timings_ms,
         }
         return result.frames
@@ -306,12 +334,20 @@ class PipelineRenderer:
         roles = ["llm", "t2i", "clip"]
         if models.lora_applied:
             roles.insert(1, "lora")
-        roles += ["grounding_dino", "sam"] if self.config.mask_method == "langsam" else ["clipseg"]
+        roles += SEGMENTER_ROLES[self.config.mask_method_for(method)]
         if method == "masked-sampling":
             roles += ["inpaint", "vit"]
         elif used_depth:
             roles.append("depth")
         return {role: models.names[role] for role in roles if role in models.names}
+
+
+def _loaded(model: _T | None, role: str) -> _T:
+    """A role the request needs; None means the config did not load it (a bug upstream:
+    `check_request` refuses methods the config does not serve)."""
+    if model is None:
+        raise RenderError("not_loaded", f"the {role} model is not loaded for this config")
+    return model
 
 
 def build_renderer(config: PipelineConfig) -> PipelineRenderer:

@@ -13,8 +13,6 @@ import timm
 import torch
 from diffusers import (
     AutoencoderKL,
-    DPMSolverMultistepScheduler,
-    StableDiffusionInpaintPipeline,
     StableDiffusionPipeline,
     UNet2DConditionModel,
 )
@@ -47,7 +45,7 @@ from transformers import (
     ViTImageProcessor,
 )
 
-from pipeline import tiny_tokenizers
+from pipeline import diffusion_parts, tiny_tokenizers
 from pipeline.model_set import ProcessedModel, TextModel
 
 # A fixed base seed: the tiny models are identical in every process, so renders and cached
@@ -152,20 +150,9 @@ def _unet(in_channels: int) -> Any:
     )
 
 
-def _scheduler() -> Any:
-    # SD1.5's noise schedule with a few-step solver, as the full profile uses.
-    return DPMSolverMultistepScheduler(  # type: ignore[no-untyped-call]
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        num_train_timesteps=1000,
-        steps_offset=1,
-    )
-
-
 def build_diffusion() -> tuple[Any, Any]:
-    """Tiny Stable-Diffusion text-to-image and inpainting pipelines sharing VAE and text
-    encoder (as SD1.5 and SD-inpainting share their architecture)."""
+    """Tiny Stable-Diffusion text-to-image and inpainting pipelines sharing VAE, text
+    encoder, tokenizer and scheduler, as the full profile's do (pipeline/diffusion_parts)."""
     tokenizer = clip_tokenizer()
     with seeded(3):
         text_encoder = _text_encoder(len(tokenizer), tokenizer)
@@ -173,26 +160,27 @@ def build_diffusion() -> tuple[Any, Any]:
         unet = _unet(in_channels=4)
     with seeded(4):
         inpaint_unet = _unet(in_channels=9)  # latents + mask + masked-image latents
-    common = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+    # SD1.5's noise schedule with the full profile's few-step solver.
+    scheduler = diffusion_parts.few_step_scheduler(
+        {
+            "beta_start": 0.00085,
+            "beta_end": 0.012,
+            "beta_schedule": "scaled_linear",
+            "num_train_timesteps": 1000,
+            "steps_offset": 1,
+        }
+    )
     t2i: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         unet=unet,
-        scheduler=_scheduler(),
-        **common,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
     )
-    inpaint: Any = StableDiffusionInpaintPipeline(  # type: ignore[no-untyped-call]
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=inpaint_unet,
-        scheduler=_scheduler(),
-        **common,
-    )
-    t2i.set_progress_bar_config(disable=True)
-    inpaint.set_progress_bar_config(disable=True)
-    return t2i, inpaint
+    return diffusion_parts.tune(t2i), diffusion_parts.inpaint_sharing(t2i, inpaint_unet)
 
 
 def _tiny_clip_text_config(tokenizer: Any) -> dict[str, Any]:

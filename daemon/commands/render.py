@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> PipelineConfig:
-    overrides: dict[str, object] = {"profile": args.models}
+    # Only the requested method's models load.
+    overrides: dict[str, object] = {"profile": args.models, "method": args.method}
     for option, setting in (
         ("size", "image_size"),
         ("candidates", "candidates"),

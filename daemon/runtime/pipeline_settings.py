@@ -22,6 +22,7 @@ _SETTING_OF_FIELD = {
     "subset_k/variants": "render_variants",
     "seed": "render_seed",
     "mask_method": "render_mask_method",
+    "method": "render_method",
     "dtype": "render_dtype",
     "mask_min_coverage/mask_max_coverage": "render_mask_min_coverage",
     "model_sources": "model_sources",
@@ -49,6 +50,8 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
             device=device,
             dtype=settings.render_dtype,
             mask_method=settings.render_mask_method,
+            # One method per daemon: only its models load (and take GPU memory).
+            method=settings.render_method,
             mask_min_coverage=settings.render_mask_min_coverage,
             mask_max_coverage=settings.render_mask_max_coverage,
             image_size=settings.render_size,

@@ -116,7 +116,7 @@ class Settings:
     render_guidance: float = 7.5
     render_seed: int = 0
     # Passed to the pipeline (pipeline.config.PipelineConfig validates them).
-    render_mask_method: str = "langsam"
+    render_mask_method: str = "auto"
     render_mask_min_coverage: float = 0.02
     render_mask_max_coverage: float = 0.90
     render_dtype: str = "auto"

@@ -21,6 +21,9 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
         render_variants=21,
         render_seed=42,
         render_mask_method="clipseg",
+        render_mask_min_coverage=0.05,
+        render_mask_max_coverage=0.8,
+        render_method="masked-sampling",
         render_dtype="bfloat16",
         model_sources={"t2i": "/models/sd15"},
         model_cache_dir=Path("/models/hf/hub"),
@@ -35,6 +38,9 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
     assert config.variants == 21
     assert config.seed == 42
     assert config.mask_method == "clipseg"
+    assert (config.mask_min_coverage, config.mask_max_coverage) == (0.05, 0.8)
+    assert config.method == "masked-sampling"
+    assert config.roles_needed() == ("llm", "t2i", "inpaint", "clip", "clipseg", "vit")
     assert config.dtype == "bfloat16"
     assert dict(config.model_sources) == {"t2i": "/models/sd15"}
     assert config.model_cache_dir == Path("/models/hf/hub")

@@ -17,7 +17,8 @@ from tests.pipeline.conftest import SWEEP_CONFIG
 def test_nothing_found_animates_the_fallback_and_the_result_says_so(
     tiny_models: ModelSet, method: str
 ) -> None:
-    config = SWEEP_CONFIG.with_changes(candidates=1, box_threshold=1.0)  # no box can pass
+    # LangSAM for both methods, and no box can pass its threshold.
+    config = SWEEP_CONFIG.with_changes(candidates=1, box_threshold=1.0, mask_method="langsam")
     result = PipelineRenderer(config, tiny_models).render(RenderRequest("storm", method=method))
     assert result.mask is not None
     assert result.mask["method"] == "langsam"

@@ -10,6 +10,7 @@ import pytest
 import timm
 import torch
 
+from pipeline.composite import dilate
 from pipeline.features import vit_embedder
 from pipeline.masked_sampling import (
     MaskedSamplingConfig,
@@ -64,16 +65,18 @@ def test_frames_masks_and_chosen_subset() -> None:
     result = animate_masked_sampling(
         image, segmentation, inpainter, mean_colour_embed, config, np.random.default_rng(0)
     )
-    # The combined mask contains the segmentation and was handed to the inpainter.
+    # The combined mask contains the segmentation; grown by the feather, it went to the
+    # inpainter.
     assert np.all(result.combined_mask[segmentation])
+    assert np.all(result.moving_mask[result.combined_mask])
     mask_given, seeds = inpainter.calls[0]
-    assert np.array_equal(mask_given, result.combined_mask)
+    assert np.array_equal(mask_given, result.moving_mask)
     assert len(seeds) == 20 and len(set(seeds)) == 20
     # Frame count and format.
     assert len(result.frames) == 5 * 4
     assert all(f.shape == image.shape and f.dtype == np.uint8 for f in result.frames)
-    # Only the combined mask moves: outside it every frame is the source image exactly.
-    outside = ~result.combined_mask
+    # Only the moving mask moves: outside it every frame is the source image exactly.
+    outside = ~result.moving_mask
     for frame in result.frames:
         assert np.array_equal(frame[outside], image[outside])
     # The chosen subset is the brute-force optimum of the reported distances.
@@ -85,9 +88,11 @@ def test_frames_masks_and_chosen_subset() -> None:
     assert set(result.timings_ms) == {"random_mask", "inpaint", "embed", "subset", "interpolate"}
 
 
-def test_random_part_covers_exactly_the_ratio_when_nothing_is_segmented() -> None:
+def test_random_part_covers_the_ratio_within_one_block_when_nothing_is_segmented() -> None:
     empty = np.zeros((HEIGHT, WIDTH), dtype=bool)
-    config = MaskedSamplingConfig(random_ratio=0.25, variants=6, subset_k=3, inbetweens=0)
+    config = MaskedSamplingConfig(
+        random_ratio=0.25, variants=6, subset_k=3, inbetweens=0, block_size=8
+    )
     result = animate_masked_sampling(
         source_image(),
         empty,
@@ -96,7 +101,7 @@ def test_random_part_covers_exactly_the_ratio_when_nothing_is_segmented() -> Non
         config,
         np.random.default_rng(2),
     )
-    assert int(result.combined_mask.sum()) == round(0.25 * HEIGHT * WIDTH)
+    assert abs(int(result.combined_mask.sum()) - 0.25 * HEIGHT * WIDTH) <= 8 * 8
     assert len(result.frames) == 3
 
 
@@ -184,3 +189,53 @@ def test_bad_inpainter_output_and_bad_inputs_are_reported() -> None:
 def test_config_rejects_bad_values(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MaskedSamplingConfig(**kwargs)  # type: ignore[arg-type]
+
+
+class LatentGridInpainter:
+    """Stands in for diffusers' inpainting: the mask is shrunk to the 8-px latent grid
+    (a cell is repainted when the mask covers at least half of it), the repainted cells
+    get new content per seed, and the VAE round trip nudges every other pixel."""
+
+    def __call__(
+        self, image: np.ndarray, mask: np.ndarray, seeds: Sequence[int]
+    ) -> list[np.ndarray]:
+        height, width = mask.shape
+        cells = mask.reshape(height // 8, 8, width // 8, 8).mean(axis=(1, 3)) >= 0.5
+        repainted = np.repeat(np.repeat(cells, 8, axis=0), 8, axis=1)
+        out = []
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            variant = np.clip(image.astype(np.int16) + rng.integers(-2, 3), 0, 255)
+            fresh = rng.integers(0, 256, size=image.shape)
+            out.append(np.where(repainted[:, :, None], fresh, variant).astype(np.uint8))
+        return out
+
+
+def test_still_background_is_identical_in_every_frame_with_a_latent_grid_inpainter() -> None:
+    height = width = 128
+    image = np.random.default_rng(3).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    segmentation = np.zeros((height, width), dtype=bool)
+    segmentation[96:, :] = True  # the water at the bottom
+    config = MaskedSamplingConfig(variants=6, subset_k=3, inbetweens=2)
+    result = animate_masked_sampling(
+        image,
+        segmentation,
+        LatentGridInpainter(),
+        mean_colour_embed,
+        config,
+        np.random.default_rng(0),
+    )
+    outside = ~result.moving_mask
+    assert outside.mean() > 0.4  # the test is about a real still background
+    for frame in result.frames:
+        assert np.array_equal(frame[outside], image[outside])
+    # The random part is whole blocks on the latent grid, so the inpainter repaints all
+    # of it: every random pixel differs from the source in some frame (none is pasted
+    # back unpainted, the flicker of the old single-pixel mask).
+    random_part = result.combined_mask & ~dilate(segmentation, config.feather_px)
+    cells = random_part.reshape(16, 8, 16, 8)
+    assert np.array_equal(cells.all(axis=(1, 3)), cells.any(axis=(1, 3)))
+    changed = np.zeros((height, width), dtype=bool)
+    for frame in result.frames:
+        changed |= np.any(frame != image, axis=2)
+    assert changed[random_part].mean() > 0.95

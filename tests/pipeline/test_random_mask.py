@@ -49,3 +49,32 @@ def test_random_mask_is_seeded_and_spread_out() -> None:
 def test_random_mask_rejects_bad_input(height: int, width: int, ratio: float) -> None:
     with pytest.raises(ValueError, match=str(ratio) if height > 0 and width > 0 else "size"):
         random_mask(height, width, ratio, np.random.default_rng(0))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    height=st.integers(min_value=8, max_value=96),
+    width=st.integers(min_value=8, max_value=96),
+    ratio=st.floats(min_value=0.0, max_value=1.0),
+    block=st.sampled_from([8, 16, 32]),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_block_mask_is_on_the_grid_and_covers_the_ratio_within_one_block(
+    height: int, width: int, ratio: float, block: int, seed: int
+) -> None:
+    mask = random_mask(height, width, ratio, np.random.default_rng(seed), block=block)
+    assert mask.shape == (height, width)
+    # Every block of the grid is all in or all out.
+    for top in range(0, height, block):
+        for left in range(0, width, block):
+            cell = mask[top : top + block, left : left + block]
+            assert cell.all() or not cell.any()
+    assert abs(int(mask.sum()) - ratio * height * width) <= block * block
+
+
+def test_default_blocks_of_a_512_image_cover_fifteen_percent() -> None:
+    mask = random_mask(512, 512, 0.15, np.random.default_rng(0), block=16)
+    assert int(mask.sum()) == 154 * 16 * 16  # round(0.15 * 1024 blocks)
+    # On the 8-px latent grid the mask is whole cells: downsampling loses nothing.
+    cells = mask.reshape(64, 8, 64, 8)
+    assert np.array_equal(cells.all(axis=(1, 3)), cells.any(axis=(1, 3)))

@@ -25,8 +25,10 @@ from pipeline.registry import (
 
 def test_tiny_registry_reports_every_role(tiny_models: ModelSet) -> None:
     loaded = {entry.role: entry for entry in describe(tiny_models)}
-    expected = {"llm", "lora", "t2i", "inpaint", "clip", "grounding_dino", "sam", "vit", "depth"}
-    assert set(loaded) == expected
+    # Both methods (method None) with mask method auto: CLIPSeg for masked sampling,
+    # GroundingDINO + SAM for the cinemagraph.
+    expected = {"llm", "lora", "t2i", "inpaint", "clip", "grounding_dino", "sam", "clipseg"}
+    assert set(loaded) == expected | {"vit", "depth"}
     for entry in loaded.values():
         assert entry.parameters > 0
         assert entry.dtype == "float32"
@@ -36,7 +38,8 @@ def test_tiny_registry_reports_every_role(tiny_models: ModelSet) -> None:
 
 def test_warm_up_runs_every_loaded_model_once(tiny_models: ModelSet) -> None:
     timings = warm_up(tiny_models)
-    assert set(timings) == {"llm", "t2i", "inpaint", "clip", "langsam", "depth", "vit"}
+    expected = {"llm", "t2i", "inpaint", "clip", "langsam", "clipseg", "depth", "vit"}
+    assert set(timings) == expected
     assert all(value > 0 for value in timings.values())
 
 
@@ -154,3 +157,37 @@ def test_roles_follow_mask_method_and_lora_setting() -> None:
     assert "sam" not in roles_needed(_full_config({}, mask_method="clipseg"))
     assert "lora" not in roles_needed(_full_config({}))
     assert "lora" in roles_needed(_full_config({"lora": "/adapters/flood"}))
+
+
+@pytest.mark.parametrize(
+    ("method", "mask_method", "roles"),
+    [
+        ("masked-sampling", "auto", {"inpaint", "vit", "clipseg"}),
+        ("cinemagraph", "auto", {"depth", "grounding_dino", "sam"}),
+        ("cinemagraph", "clipseg", {"depth", "clipseg"}),
+        (None, "langsam", {"inpaint", "vit", "depth", "grounding_dino", "sam"}),
+    ],
+)
+def test_only_the_roles_the_configured_method_needs_are_loaded(
+    method: str | None, mask_method: str, roles: set[str]
+) -> None:
+    config = PipelineConfig(profile="tiny", device="cpu", method=method, mask_method=mask_method)
+    assert set(config.roles_needed()) == {"llm", "t2i", "clip"} | roles
+    assert set(roles_needed(config.with_changes(profile="full"))) == {"llm", "t2i", "clip"} | roles
+    if method == "cinemagraph" and mask_method == "auto":
+        models = load_models(config)
+        loaded = {entry.role for entry in describe(models)}
+        assert loaded == {"llm", "lora", "t2i", "clip", "depth", "grounding_dino", "sam"}
+        assert models.inpaint is None and models.vit is None and models.clipseg is None
+
+
+def test_the_inpainting_pipeline_shares_every_part_but_its_unet(tiny_models: ModelSet) -> None:
+    t2i, inpaint = tiny_models.t2i, tiny_models.inpaint
+    assert inpaint is not None
+    for part in ("vae", "text_encoder", "tokenizer", "scheduler"):
+        assert getattr(inpaint, part) is getattr(t2i, part), part
+    assert inpaint.unet is not t2i.unet
+    assert inpaint.unet.config.in_channels == 9
+    # Counted once: the inpaint role reports only its UNet.
+    loaded = {entry.role: entry.parameters for entry in describe(tiny_models)}
+    assert loaded["inpaint"] == sum(p.numel() for p in inpaint.unet.parameters())

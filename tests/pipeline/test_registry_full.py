@@ -56,6 +56,7 @@ def saved_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "clip": _save_processed(tiny_models.build_clip(), root / "clip"),
         "grounding_dino": _save_processed(tiny_models.build_grounding_dino(), root / "gdino"),
         "sam": _save_processed(tiny_models.build_sam(), root / "sam"),
+        "clipseg": _save_processed(tiny_models.build_clipseg(), root / "clipseg"),
         "vit": _save_vit(root / "vit"),
         "depth": _save_processed(tiny_models.build_depth(), root / "depth"),
     }
@@ -80,11 +81,15 @@ def test_full_loader_reads_local_directories_offline_and_renders(
     loaded = {entry.role: entry for entry in describe(models)}
     assert loaded["t2i"].name == saved_sources["t2i"]
     assert loaded["lora"].parameters > 0
+    # Only the UNet is read from the inpainting directory; the rest is shared.
+    assert models.inpaint is not None and models.inpaint.vae is models.t2i.vae
     renderer = PipelineRenderer(config, models)
     renderer.warm_up()
     result = renderer.render(RenderRequest(hazard="landslide", method="cinemagraph"))
     assert result.models["t2i"] == saved_sources["t2i"]
     assert result.media[2].frames == 4 and result.media[2].width == 64
+    sampled = renderer.render(RenderRequest(hazard="flood", method="masked-sampling"))
+    assert sampled.models["clipseg"] == saved_sources["clipseg"]
 
 
 def test_deleting_a_tokenizer_file_fails_the_full_load(
