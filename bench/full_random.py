@@ -1,7 +1,8 @@
 """Full-size pipeline architectures with random weights, for benchmarking compute without
 weights: Llama-2-7B, SD1.5 UNet/VAE/CLIP-L text encoder (+ the 9-channel inpainting UNet),
-CLIP ViT-L/14, GroundingDINO-T (Swin-T + BERT-base), SAM ViT-B, ViT-B/16, DPT (ViT-B/16)
-depth. ``reduced=True`` shrinks widths and depths so the same code runs in a CPU test.
+CLIP ViT-L/14, GroundingDINO-T (Swin-T + BERT-base), SAM ViT-B, CLIPSeg rd64-refined,
+ViT-B/16, Depth-Anything-V2-Small. ``reduced=True`` shrinks widths and depths so the same
+code runs in a CPU test; on the ``meta`` device they cost nothing (bench/memory_plan.py).
 
 Tokenizers are the tiny profile's (their ids fit every vocabulary here); outputs are noise,
 the arithmetic is the real models'."""
@@ -24,8 +25,8 @@ from transformers import (
     CLIPSegProcessor,
     CLIPTextConfig,
     CLIPTextModel,
-    DPTConfig,
-    DPTForDepthEstimation,
+    DepthAnythingConfig,
+    DepthAnythingForDepthEstimation,
     DPTImageProcessor,
     GroundingDinoConfig,
     GroundingDinoForObjectDetection,
@@ -107,12 +108,9 @@ def _diffusion(reduced: bool) -> tuple[Any, Any]:
         pad_token_id=tokenizer.pad_token_id,
     )
     text_encoder = tiny_models.in_eval_mode(CLIPTextModel(text_config))
-    t2i: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
-        vae=_sd_vae(reduced),
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=_sd_unet(4, reduced),
-        scheduler=diffusion_parts.few_step_scheduler(
+    # A scheduler's tables live on the CPU whatever device the models are built on.
+    with torch.device("cpu"):
+        scheduler = diffusion_parts.few_step_scheduler(
             {
                 "beta_start": 0.00085,
                 "beta_end": 0.012,
@@ -120,7 +118,13 @@ def _diffusion(reduced: bool) -> tuple[Any, Any]:
                 "num_train_timesteps": 1000,
                 "steps_offset": 1,
             }
-        ),
+        )
+    t2i: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
+        vae=_sd_vae(reduced),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=_sd_unet(4, reduced),
+        scheduler=scheduler,
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
@@ -263,24 +267,31 @@ def _sam(reduced: bool) -> ProcessedModel:
 
 
 def _depth(reduced: bool) -> ProcessedModel:
-    if reduced:
-        config = DPTConfig(
-            image_size=384,
-            hidden_size=64,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            intermediate_size=128,
-            backbone_out_indices=(0, 1, 2, 3),
-            neck_hidden_sizes=(16, 32, 64, 64),
-            fusion_hidden_size=32,
-            use_auxiliary_head=False,
-        )
-    else:
-        config = DPTConfig(use_auxiliary_head=False)  # defaults: DPT with a ViT-B/16 at 384 px
-    processor = DPTImageProcessor(
-        size={"height": 384, "width": 384}, keep_aspect_ratio=False, ensure_multiple_of=32
+    """Depth-Anything-V2-Small (the full profile's default depth role): DINOv2-S/14 +
+    DPT head, 24.8 M parameters."""
+    width = 32 if reduced else 384
+    config = DepthAnythingConfig(
+        backbone_config={
+            "model_type": "dinov2",
+            "hidden_size": width,
+            "num_hidden_layers": 4 if reduced else 12,
+            "num_attention_heads": 2 if reduced else 6,
+            "image_size": 518,
+            "patch_size": 14,
+            "out_indices": [1, 2, 3, 4] if reduced else [9, 10, 11, 12],
+            "reshape_hidden_states": False,
+        },
+        fusion_hidden_size=16 if reduced else 64,
+        head_hidden_size=8 if reduced else 32,
+        neck_hidden_sizes=[8, 16, 32, 32] if reduced else [48, 96, 192, 384],
+        reassemble_hidden_size=width,
+        reassemble_factors=[4, 2, 1, 0.5],
+        patch_size=14,
     )
-    model = tiny_models.in_eval_mode(DPTForDepthEstimation(config))
+    processor = DPTImageProcessor(
+        size={"height": 518, "width": 518}, keep_aspect_ratio=True, ensure_multiple_of=14
+    )
+    model = tiny_models.in_eval_mode(DepthAnythingForDepthEstimation(config))
     return ProcessedModel(model=model, processor=processor)
 
 

@@ -103,10 +103,12 @@ def _cast(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> 
         tensor for tensor in (*module.parameters(), *module.buffers()) if tensor.is_floating_point()
     ]
     # Cast only when something differs: diffusers warns on every dtype cast of a model.
+    # torch's own `to`, not diffusers' override: that one only adds a warning per cast
+    # about modules to keep in float32, and Stable Diffusion's models list none.
     if any(tensor.dtype != dtype for tensor in floating):
-        module.to(dtype=dtype)
+        torch.nn.Module.to(module, dtype=dtype)
     if any(tensor.device != device for tensor in (*module.parameters(), *module.buffers())):
-        module.to(device=device)
+        torch.nn.Module.to(module, device=device)
     module.eval()
 
 

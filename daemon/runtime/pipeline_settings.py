@@ -52,6 +52,10 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
             mask_method=settings.render_mask_method,
             # One method per daemon: only its models load (and take GPU memory).
             method=settings.render_method,
+            t2i_batch_size=settings.render_batch_size,
+            inpaint_batch_size=settings.render_batch_size,
+            llm_offload=settings.render_llm_offload,
+            torch_compile=settings.render_torch_compile,
             mask_min_coverage=settings.render_mask_min_coverage,
             mask_max_coverage=settings.render_mask_max_coverage,
             image_size=settings.render_size,

@@ -119,6 +119,9 @@ class Settings:
     render_mask_method: str = "auto"
     render_mask_min_coverage: float = 0.02
     render_mask_max_coverage: float = 0.90
+    render_batch_size: int = 10  # most images per diffusion call (candidates, variants)
+    render_llm_offload: bool = True
+    render_torch_compile: bool = False
     render_dtype: str = "auto"
     model_sources: Mapping[str, str] = field(default_factory=dict)
     # Renderer plug-in "module:function" called with the settings (tests, other renderers);
@@ -268,6 +271,7 @@ def _validate(s: Settings) -> None:
         "cache_variants",
         "render_candidates",
         "render_variants",
+        "render_batch_size",
     ):
         if getattr(s, name) < 1:
             raise SettingsError(env_name(name), getattr(s, name), "must be at least 1")

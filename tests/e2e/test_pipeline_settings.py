@@ -24,6 +24,9 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
         render_mask_min_coverage=0.05,
         render_mask_max_coverage=0.8,
         render_method="masked-sampling",
+        render_batch_size=4,
+        render_llm_offload=False,
+        render_torch_compile=True,
         render_dtype="bfloat16",
         model_sources={"t2i": "/models/sd15"},
         model_cache_dir=Path("/models/hf/hub"),
@@ -40,6 +43,8 @@ def test_every_render_setting_reaches_the_pipeline_config() -> None:
     assert config.mask_method == "clipseg"
     assert (config.mask_min_coverage, config.mask_max_coverage) == (0.05, 0.8)
     assert config.method == "masked-sampling"
+    assert (config.t2i_batch_size, config.inpaint_batch_size) == (4, 4)
+    assert not config.llm_offload and config.torch_compile
     assert config.roles_needed() == ("llm", "t2i", "inpaint", "clip", "clipseg", "vit")
     assert config.dtype == "bfloat16"
     assert dict(config.model_sources) == {"t2i": "/models/sd15"}
