@@ -70,3 +70,18 @@ def test_render_command_refuses_an_unknown_dtype_without_a_traceback(
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "--dtype" in error and "float8" in error and "Traceback" not in error
+
+
+def test_full_size_random_bench_models_take_the_dtype_too() -> None:
+    # `cinealert bench render --models full --random-weights` placed its models the same
+    # way, and died on the same float32 VAE; the reduced architectures show it on a CPU.
+    from bench.full_random import build_random_full  # noqa: PLC0415
+
+    models = build_random_full(torch.device("cpu"), torch.float16, reduced=True)
+    wrong = [
+        f"{type(module).__name__}.{name}"
+        for module in all_modules(models)
+        for name, tensor in (*module.named_parameters(), *module.named_buffers())
+        if tensor.is_floating_point() and tensor.dtype != torch.float16
+    ]
+    assert wrong == []
