@@ -28,7 +28,6 @@ from diffusers import (
 )
 from huggingface_hub import constants as hub_constants
 from huggingface_hub.errors import HfHubHTTPError
-from peft import PeftModel
 from transformers import (
     AutoImageProcessor,
     AutoModelForCausalLM,
@@ -46,6 +45,7 @@ from transformers import (
 
 from pipeline.config import PipelineConfig
 from pipeline.model_set import ModelSet, ProcessedModel, TextModel
+from pipeline.training.adapter import apply_adapter
 
 # Public defaults; each can be replaced by `CINEALERT_MODEL_<ROLE>` (hub id or directory).
 DEFAULT_SOURCES: Mapping[str, str] = {
@@ -308,13 +308,14 @@ def load_full(config: PipelineConfig, dtype: torch.dtype) -> ModelSet:
         directory["llm"], dtype=dtype, local_files_only=True
     )
     llm_model.eval()
-    lora_applied = "lora" in directory
-    if lora_applied:
-        llm_model = PeftModel.from_pretrained(llm_model, directory["lora"]).eval()
     llm = TextModel(
         model=llm_model,
         tokenizer=AutoTokenizer.from_pretrained(directory["llm"], local_files_only=True),
     )
+    lora_applied = "lora" in directory
+    if lora_applied:
+        # Checked first: an adapter for another base model is refused with a reason.
+        llm = apply_adapter(llm, directory["lora"], sources["llm"].source)
     langsam = config.mask_method == "langsam"
     names = {role: resolved.source for role, resolved in sources.items()}
     return ModelSet(
