@@ -137,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
     """Render and write; exit 0 on success, 1 when nothing could be rendered, 2 on bad input."""
     # Imported here: the renderer pulls in torch, diffusers and transformers.
     from pipeline.renderer import PipelineRenderer  # noqa: PLC0415
+    from pipeline.training.adapter import AdapterError  # noqa: PLC0415
 
     cap_details: dict[str, Any] | None = None
     try:
@@ -165,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
         load_ms = (time.perf_counter() - started) * 1000.0
         print(f"models ready in {load_ms:.0f} ms; rendering {request.hazard} ({request.method})")
         result = renderer.render(request)
+    except AdapterError as error:  # CINEALERT_MODEL_LORA names an unusable adapter
+        print(f"cinealert render: {error}", file=sys.stderr)
+        return 2
     except RenderError as error:
         print(f"cinealert render: {error}", file=sys.stderr)
         return 1

@@ -103,6 +103,7 @@ def validation_loss(model: Any, examples: Sequence[Example], pad_id: int, batch:
     if not examples:
         return math.nan
     device = next(model.parameters()).device
+    was_training = model.training
     model.eval()
     total, tokens = 0.0, 0
     with torch.inference_mode():
@@ -111,7 +112,7 @@ def validation_loss(model: Any, examples: Sequence[Example], pad_id: int, batch:
             loss, count = token_loss(model, {k: v.to(device) for k, v in data.items()})
             total += float(loss) * count
             tokens += count
-    model.train()
+    model.train(was_training)
     return total / max(tokens, 1)
 
 
@@ -150,9 +151,10 @@ def train_lora(
     base_name: str,
     resume: bool = False,
     on_progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Any]:
     """Train a LoRA adapter on the ``train`` pairs, report loss on ``validation`` ones,
-    write the adapter to ``out`` and return (and write) the training report."""
+    write the adapter to ``out``; return the training report (also written there) and
+    the trained peft model, in eval mode."""
     train = [
         encode_pair(tokenizer, p.prompt, p.target, settings.max_length)
         for p in pairs
@@ -230,4 +232,4 @@ def train_lora(
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
     }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return report
+    return report, model.eval()

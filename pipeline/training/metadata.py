@@ -77,7 +77,7 @@ _HUMAN_TEXT = (
 _STOP_TEXT = (
     "a an the of in on at with and or to from by for over under near is are was were "
     "there this that it its some two three several many large small big view image "
-    "photo picture shot close up down into while being has have"
+    "photo picture shot close up down into while being has have between"
 )
 _HUMAN_WORDS = frozenset(_HUMAN_TEXT.split())
 _STOP_WORDS = frozenset(_STOP_TEXT.split())
@@ -134,7 +134,8 @@ def caption_to_metadata(caption: str, disaster_type: str, keywords: str) -> Meta
     )[:6]
     scene = _scene(caption, words)
     if keywords.lower() not in scene.lower():
-        scene = f"{scene}, a {keywords.lower()} scene"
+        article = "an" if keywords[:1].lower() in "aeiou" else "a"
+        scene = f"{scene}, {article} {keywords.lower()} scene"
     return Metadata(
         scene=scene,
         time_of_day=time_of_day,
