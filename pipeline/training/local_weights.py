@@ -37,6 +37,8 @@ def locate(what: str, source: str, required: Sequence[Sequence[str]]) -> Path:
     in the cache). Each entry of ``required`` lists alternatives; one must exist."""
     directory = Path(source)
     hub = cache_dir()
+    if not directory.is_dir() and (source.startswith((".", "/", "~")) or source.count("/") > 1):
+        raise MissingFilesError(what, source, ["the directory itself"], "no such directory")
     missing: list[str] = []
     root: Path | None = directory if directory.is_dir() else None
     for alternatives in required:
@@ -45,7 +47,12 @@ def locate(what: str, source: str, required: Sequence[Sequence[str]]) -> Path:
             if directory.is_dir():
                 found = directory / name if (directory / name).is_file() else None
             else:
-                cached = huggingface_hub.try_to_load_from_cache(source, name, cache_dir=hub)
+                try:
+                    cached = huggingface_hub.try_to_load_from_cache(source, name, cache_dir=hub)
+                except ValueError as error:  # not a valid hub id either
+                    raise MissingFilesError(
+                        what, source, [name], f"not a hub id: {error}"
+                    ) from None
                 found = Path(cached) if isinstance(cached, str) else None
                 if found is not None and root is None:
                     root = found.parents[len(Path(name).parts) - 1]
