@@ -22,6 +22,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from bench.prompter_gemma_data import experiment_pairs
 from pipeline.prompt import generate_scene_text
+from pipeline.tiny_models import in_eval_mode
 from pipeline.training.lora_data import encode_pair, pad_id_of
 from pipeline.training.lora_training import LoraSettings, train_lora, validation_loss
 
@@ -38,7 +39,7 @@ def load_gemma(cache: Path) -> tuple[Any, Any, float]:
     model = AutoModelForCausalLM.from_pretrained(
         path.parent, gguf_file=path.name, dtype=torch.float32
     )
-    return model.eval(), tokenizer, time.perf_counter() - started
+    return in_eval_mode(model), tokenizer, time.perf_counter() - started
 
 
 def generations(model: Any, tokenizer: Any, tokens: int) -> dict[str, str]:

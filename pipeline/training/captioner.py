@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 from transformers import (
-    BertTokenizerFast,
+    AutoTokenizer,
     BlipConfig,
     BlipForConditionalGeneration,
     BlipImageProcessor,
@@ -60,7 +60,7 @@ class Captioner:
 def build_tiny_captioner() -> Captioner:
     """A BLIP captioner with seeded random weights over the tiny BERT vocabulary: the
     processor, generation and decoding are BLIP's own; the words are noise."""
-    tokenizer = BertTokenizerFast.from_pretrained(tiny_tokenizers.build_bert_tokenizer_dir())
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizers.build_bert_tokenizer_dir())
     text_config = {
         "vocab_size": tiny_tokenizers.BERT_VOCAB_SIZE,
         "hidden_size": 32,

@@ -115,7 +115,7 @@ def full_extractors(weights_dir: Path, clip_source: str, image_size: int = 299) 
         )
     directory = locate("CLIP model", clip_source, REQUIRED_FILES["clip"])
     clip = ProcessedModel(
-        model=CLIPModel.from_pretrained(directory, local_files_only=True).eval(),
+        model=tiny_models.in_eval_mode(CLIPModel.from_pretrained(directory, local_files_only=True)),
         processor=CLIPProcessor.from_pretrained(directory, local_files_only=True),
     )
     return Extractors(

@@ -194,7 +194,7 @@ def train_lora(
             batch = {k: v.to(device) for k, v in collate(chosen, pad_id).items()}
             tick = time.perf_counter()
             loss, _ = token_loss(model, batch)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             state.step_seconds.append(time.perf_counter() - tick)
