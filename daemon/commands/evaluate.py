@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-type", type=int, default=10, help="images per type (--generate)")
     parser.add_argument("--types", default=None, help="comma-separated (default: the paper's 7)")
     parser.add_argument("--adapter", type=Path, default=None, help="LoRA adapter dir")
+    parser.add_argument(
+        "--keywords-only",
+        action="store_true",
+        help="prompt with the type's keywords, no language model (the paper's SD baseline)",
+    )
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--device", default=None)
@@ -67,6 +72,7 @@ def _generate(args: argparse.Namespace) -> None:
         args.generated,
         types or PAPER_TYPES,
         args.per_type,
+        keywords_only=args.keywords_only,
         on_type=lambda made: print(
             f"  {made.disaster_type}: {len(made.images)} images; prompt ({made.prompt_source}): "
             f"{made.prompt}",
@@ -96,6 +102,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.real is None or args.generated is None:
         print("cinealert evaluate: --real and --generated are both required", file=sys.stderr)
+        return 2
+    if args.keywords_only and args.adapter is not None:
+        print(
+            "cinealert evaluate: --keywords-only uses no language model, so no --adapter",
+            file=sys.stderr,
+        )
         return 2
     try:
         scan_photos(args.real)  # refuse a bad real folder before any model loads

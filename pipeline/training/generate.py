@@ -17,7 +17,7 @@ from pipeline import prompt, t2i
 from pipeline.config import PipelineConfig
 from pipeline.registry import load_models
 from pipeline.training.metrics import PROMPTS_FILE
-from pipeline.training.photos import check_disaster_type
+from pipeline.training.photos import DatasetError, check_disaster_type
 
 # The seven disaster types of the papers' Table 1.
 PAPER_TYPES = ("flood", "landslide", "drought", "wildfire", "heavy_snow", "typhoon", "earthquake")
@@ -39,14 +39,20 @@ def generate_sets(
     types: Sequence[str],
     per_type: int,
     *,
+    keywords_only: bool = False,
     on_type: Callable[[GeneratedType], None] | None = None,
 ) -> list[GeneratedType]:
     """Draw ``per_type`` images per disaster type with the config's models (its
-    ``model_sources['lora']`` is the adapter) and write them with their prompts."""
+    ``model_sources['lora']`` is the adapter) and write them with their prompts.
+    ``keywords_only`` skips the language model: the prompt is the type's keywords plus
+    the no-humans instruction (the paper's plain Stable Diffusion baseline)."""
     if per_type < 1:
         raise ValueError(f"images per type must be >= 1, got {per_type}")
     for name in types:
         check_disaster_type(name)
+    if out.is_dir() and any(out.iterdir()):
+        # Images left from an earlier run would be scored without their prompts.
+        raise DatasetError(f"{out} is not empty; generate into a new folder")
     models = load_models(config)
     taxonomy = load_taxonomy()
     out.mkdir(parents=True, exist_ok=True)
@@ -58,7 +64,9 @@ def generate_sets(
                 models.llm,
                 models.t2i.tokenizer,
                 keywords=hazard.keywords,
-                template=hazard.prompt_template if config.use_prompt_template else None,
+                template=hazard.keywords
+                if keywords_only
+                else (hazard.prompt_template if config.use_prompt_template else None),
                 max_new_tokens=config.resolved_prompt_tokens,
                 sample=config.prompt_sampling,
                 seed=config.seed,

@@ -108,3 +108,21 @@ def test_evaluate_command_writes_table_csv_and_charts(
     assert all(float(row["fid:ours"]) > 0 for row in rows)
     for metric in ("fid", "clip_score", "lpips", "ssim"):
         assert (out / f"{metric}.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_generate_keywords_only_is_the_plain_baseline(tmp_path: Path) -> None:
+    real = write_photos(tmp_path / "real", types=("flood",), count=2)
+    made, out = tmp_path / "made", tmp_path / "out"
+    args = ["evaluate", "--real", str(real), "--generated", str(made), "--out", str(out)]
+    small = ["--size", "64", "--steps", "1", "--device", "cpu", "--types", "flood"]
+    assert main([*args, *small, "--generate", "--per-type", "2", "--keywords-only"]) == 0
+    prompts = (made / "prompts.jsonl").read_text().splitlines()
+    assert len(prompts) == 2
+    assert all('"prompt": "Flood. Do not include any humans."' in line for line in prompts)
+    assert sorted(p.name for p in (made / "flood").iterdir()) == ["000.png", "001.png"]
+    assert main([*args, *small, "--generate", "--per-type", "1"]) == 2  # made/ is not empty
+    adapter = ["--adapter", str(tmp_path)]
+    assert main([*args, *small, "--generate", "--keywords-only", *adapter]) == 2
+    with pytest.raises(SystemExit):
+        main([*args, "--generate", "--per-type", "two"])
