@@ -79,9 +79,12 @@ def _caption(args: argparse.Namespace) -> int:
             min_side=args.min_side,
             on_progress=progress,
         )
-    except DatasetError as error:
+    except (DatasetError, OSError) as error:
         print(f"cinealert dataset caption: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; run the same command again to resume", file=sys.stderr)
+        return 130
     print(
         f"wrote {args.out}: {summary.captioned} captioned, {summary.skipped} skipped, "
         f"{summary.resumed} already done"
@@ -95,7 +98,7 @@ def _metadata(args: argparse.Namespace) -> int:
 
     try:
         pairs, card = make_pairs_file(args.captions, args.out, args.validation, args.seed)
-    except DatasetError as error:
+    except (DatasetError, OSError) as error:
         print(f"cinealert dataset metadata: {error}", file=sys.stderr)
         return 2
     validation = sum(pair.split == "validation" for pair in pairs)

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             max_pairs=args.max_pairs,
             on_type=lambda name: print(f"  {name}", flush=True),
         )
-    except (DatasetError, MissingFilesError, AdapterError, ValueError) as error:
+    except (DatasetError, MissingFilesError, AdapterError, ValueError, OSError) as error:
         print(f"cinealert evaluate: {error}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)

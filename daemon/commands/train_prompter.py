@@ -44,7 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
-        "--resume", action="store_true", help="continue from the latest checkpoint in --out"
+        "--resume",
+        action="store_true",
+        help="continue from the latest checkpoint in --out (without it, --out must hold none)",
     )
 
 
@@ -122,9 +124,12 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             on_progress=_progress,
         )
-    except (DatasetError, MissingFilesError, RegistryError, ValueError) as error:
+    except (DatasetError, MissingFilesError, RegistryError, ValueError, OSError) as error:
         print(f"\ncinealert train-prompter: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; continue with --resume --out {args.out}", file=sys.stderr)
+        return 130
     print(f"wrote adapter to {args.out} ({report['trainable_parameters']} trainable parameters)")
     print(json.dumps({k: report[k] for k in ("steps", "validation_loss_per_epoch")}))
     print(f"use it: CINEALERT_MODEL_LORA={args.out} cinealert render --hazard flood ...")

@@ -134,6 +134,18 @@ def _save_checkpoint(model: Any, optimizer: Any, state: TrainingState, out: Path
     return target
 
 
+def _check_resumable(checkpoint: Path, settings: LoraSettings, base_name: str) -> None:
+    """A checkpoint continues only the run that wrote it: same base, same LoRA shape."""
+    saved = json.loads((checkpoint / "adapter_config.json").read_text(encoding="utf-8"))
+    theirs = (saved.get("base_model_name_or_path"), saved.get("r"), sorted(saved["target_modules"]))
+    ours = (base_name, settings.rank, sorted(settings.target_modules))
+    if theirs != ours:
+        raise ValueError(
+            f"{checkpoint} was written for base, rank, modules {theirs}, this run is {ours}; "
+            "resume with the same base model and LoRA shape, or train into a new folder"
+        )
+
+
 def _resume(model: Any, optimizer: Any, checkpoint: Path) -> TrainingState:
     weights = load_file(str(checkpoint / "adapter_model.safetensors"))
     set_peft_model_state_dict(model, weights)
@@ -168,6 +180,14 @@ def train_lora(
     if not train:
         raise ValueError("no training pairs in the train split")
     pad_id = pad_id_of(tokenizer)
+    checkpoint = _latest_checkpoint(out)
+    if checkpoint is not None and not resume:
+        raise ValueError(
+            f"{out} already holds checkpoints of a run ({checkpoint.name}); "
+            "pass resume to continue it, or train into a new folder"
+        )
+    if checkpoint is not None:
+        _check_resumable(checkpoint, settings, base_name)
     torch.manual_seed(settings.seed)
     model: Any = get_peft_model(base, lora_config(settings))
     model.peft_config["default"].base_model_name_or_path = base_name
@@ -175,7 +195,6 @@ def train_lora(
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate
     )
-    checkpoint = _latest_checkpoint(out) if resume else None
     state = _resume(model, optimizer, checkpoint) if checkpoint else TrainingState()
     per_epoch = math.ceil(len(train) / settings.batch_size)
     total = per_epoch * settings.epochs

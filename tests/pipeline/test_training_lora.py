@@ -100,3 +100,16 @@ def test_train_prompter_refuses_bad_input(
     pairs.write_text('{"prompt": "x"}\n')
     assert main(["train-prompter", "--data", str(pairs), "--out", out]) == 2
     assert "not a training pair" in capsys.readouterr().err
+
+
+def test_checkpoints_continue_only_their_own_run(tmp_path: Path) -> None:
+    _train(tmp_path / "run", epochs=1)
+    with pytest.raises(ValueError, match="already holds checkpoints"):
+        _train(tmp_path / "run", epochs=2)
+    llm = tiny_models.build_llm()
+    other_shape = LoraSettings(epochs=2, batch_size=2, rank=4)
+    with pytest.raises(ValueError, match="resume with the same base model and LoRA shape"):
+        train_lora(
+            llm.model, llm.tokenizer, PAIRS, tmp_path / "run", other_shape,
+            base_name=TINY_BASE_NAME, resume=True,
+        )  # fmt: skip
