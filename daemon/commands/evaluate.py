@@ -96,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.training.adapter import AdapterError  # noqa: PLC0415
     from pipeline.training.charts import write_charts  # noqa: PLC0415
     from pipeline.training.local_weights import MissingFilesError  # noqa: PLC0415
-    from pipeline.training.metrics import evaluate_folders  # noqa: PLC0415
-    from pipeline.training.photos import DatasetError, scan_photos  # noqa: PLC0415
+    from pipeline.training.metrics import evaluate_folders, load_folder  # noqa: PLC0415
+    from pipeline.training.photos import DatasetError  # noqa: PLC0415
     from pipeline.training.table import csv_table, markdown_table, read_paper_numbers  # noqa: PLC0415
 
     if args.real is None or args.generated is None:
@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        scan_photos(args.real)  # refuse a bad real folder before any model loads
+        # Every real photo is read first: a bad one is refused before any model loads.
+        real_images = load_folder(args.real)
         paper = read_paper_numbers(args.paper) if args.paper else {}
         if args.generate:
             _generate(args)
@@ -121,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
             args.generated,
             chosen,
             max_pairs=args.max_pairs,
+            real_images=real_images,
             on_type=lambda name: print(f"  {name}", flush=True),
         )
     except (DatasetError, MissingFilesError, AdapterError, ValueError, OSError) as error:

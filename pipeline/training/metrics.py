@@ -139,10 +139,13 @@ def evaluate_folders(
     extractors: Extractors,
     *,
     max_pairs: int = 64,
+    real_images: dict[str, list[tuple[Path, np.ndarray]]] | None = None,
     on_type: Callable[[str], None] | None = None,
 ) -> list[TypeScores]:
-    """One row per disaster type present in both folders (refuses when there is none)."""
-    real, generated = load_folder(real_root), load_folder(generated_root)
+    """One row per disaster type present in both folders (refuses when there is none).
+    ``real_images``: the real folder already loaded with `load_folder`."""
+    real = load_folder(real_root) if real_images is None else real_images
+    generated = load_folder(generated_root)
     shared = sorted(set(real) & set(generated))
     if not shared:
         raise DatasetError(
