@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             args.generated,
             chosen,
             max_pairs=args.max_pairs,
-            real_images=real_images,
+            preloaded_real=real_images,
             on_type=lambda name: print(f"  {name}", flush=True),
         )
     except (DatasetError, MissingFilesError, AdapterError, ValueError, OSError) as error:

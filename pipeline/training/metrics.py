@@ -139,12 +139,12 @@ def evaluate_folders(
     extractors: Extractors,
     *,
     max_pairs: int = 64,
-    real_images: dict[str, list[tuple[Path, np.ndarray]]] | None = None,
+    preloaded_real: dict[str, list[tuple[Path, np.ndarray]]] | None = None,
     on_type: Callable[[str], None] | None = None,
 ) -> list[TypeScores]:
     """One row per disaster type present in both folders (refuses when there is none).
-    ``real_images``: the real folder already loaded with `load_folder`."""
-    real = load_folder(real_root) if real_images is None else real_images
+    ``preloaded_real``: the real folder already loaded with `load_folder`."""
+    real = load_folder(real_root) if preloaded_real is None else preloaded_real
     generated = load_folder(generated_root)
     shared = sorted(set(real) & set(generated))
     if not shared:
