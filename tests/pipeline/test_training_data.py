@@ -119,3 +119,22 @@ def test_tiny_captioner_writes_words_for_any_image_size() -> None:
     captions = captioner.caption(images, max_new_tokens=6)
     assert len(captions) == 2 and all(isinstance(c, str) and c for c in captions)
     assert next(captioner.model.parameters()).device == torch.device("cpu")
+
+
+def test_saved_models_load_from_their_directories(tmp_path: Path) -> None:
+    from pipeline.training.base_llm import load_base_llm  # noqa: PLC0415
+    from pipeline.training.captioner import load_captioner  # noqa: PLC0415
+
+    tiny = build_tiny_captioner()
+    tiny.model.save_pretrained(tmp_path / "blip")
+    tiny.processor.save_pretrained(tmp_path / "blip")
+    captioner = load_captioner(str(tmp_path / "blip"), torch.device("cpu"))
+    image = np.full((48, 48, 3), 90, np.uint8)
+    assert captioner.name == str(tmp_path / "blip")
+    assert captioner.caption([image], 5) == tiny.caption([image], 5)
+    llm = tiny_models.build_llm()
+    llm.model.save_pretrained(tmp_path / "llm")
+    llm.tokenizer.save_pretrained(tmp_path / "llm")
+    loaded, name = load_base_llm(str(tmp_path / "llm"), torch.device("cpu"))
+    assert name == str(tmp_path / "llm")
+    assert loaded.tokenizer("flood water")["input_ids"] == llm.tokenizer("flood water")["input_ids"]
