@@ -8,6 +8,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.training.captions import CaptionRecord
 
 HELP = "caption disaster photos and turn the captions into metadata training pairs"
 
@@ -64,11 +68,9 @@ def _caption(args: argparse.Namespace) -> int:
         print(f"cinealert dataset caption: {error}", file=sys.stderr)
         return 2
 
-    def progress(done: int, total: int, record: object) -> None:
-        path = getattr(record, "path", "")
-        skipped = getattr(record, "skipped", None)
-        note = f"skipped: {skipped}" if skipped else getattr(record, "caption", "")
-        print(f"  [{done}/{total}] {path}: {note}", flush=True)
+    def progress(done: int, total: int, record: CaptionRecord) -> None:
+        note = f"skipped: {record.skipped}" if record.skipped else record.caption
+        print(f"  [{done}/{total}] {record.path}: {note}", flush=True)
 
     try:
         summary = caption_folder(

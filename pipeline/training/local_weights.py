@@ -9,7 +9,7 @@ from pathlib import Path
 
 import huggingface_hub
 
-from pipeline.config import PipelineConfig
+from pipeline.config import config_from_env
 from pipeline.full_models import hub_cache_dir
 
 
@@ -26,10 +26,7 @@ class MissingFilesError(RuntimeError):
 def cache_dir() -> Path:
     """The hub cache searched for hub ids: `CINEALERT_MODEL_CACHE_DIR` if set, else the
     hub's default, as the render profile uses."""
-    from pipeline.config import config_from_env  # noqa: PLC0415 - tiny, torch-free
-
-    config: PipelineConfig = config_from_env()
-    return hub_cache_dir(config)
+    return hub_cache_dir(config_from_env())
 
 
 def locate(what: str, source: str, required: Sequence[Sequence[str]]) -> Path:
