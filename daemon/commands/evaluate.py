@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="prompt with the type's keywords, no language model (the paper's SD baseline)",
     )
+    parser.add_argument(
+        "--models",
+        choices=("tiny", "full"),
+        default=None,
+        help="model profile for --generate (default: $CINEALERT_MODELS or tiny)",
+    )
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--device", default=None)
@@ -59,7 +65,12 @@ def _generate(args: argparse.Namespace) -> None:
 
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
     overrides: dict[str, object] = {"seed": args.seed}
-    for option, setting in (("size", "image_size"), ("steps", "steps"), ("device", "device")):
+    for option, setting in (
+        ("models", "profile"),
+        ("size", "image_size"),
+        ("steps", "steps"),
+        ("device", "device"),
+    ):
         if getattr(args, option) is not None:
             overrides[setting] = getattr(args, option)
     config = config_from_env(None, **overrides)
@@ -93,6 +104,8 @@ def _extractors(args: argparse.Namespace) -> Extractors:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 with the table written; 2 on bad input or missing weights."""
+    from pipeline.full_models import MissingWeightsError  # noqa: PLC0415
+    from pipeline.registry import RegistryError  # noqa: PLC0415
     from pipeline.training.adapter import AdapterError  # noqa: PLC0415
     from pipeline.training.charts import write_charts  # noqa: PLC0415
     from pipeline.training.local_weights import MissingFilesError  # noqa: PLC0415
@@ -125,7 +138,15 @@ def run(args: argparse.Namespace) -> int:
             preloaded_real=real_images,
             on_type=lambda name: print(f"  {name}", flush=True),
         )
-    except (DatasetError, MissingFilesError, AdapterError, ValueError, OSError) as error:
+    except (
+        DatasetError,
+        MissingFilesError,
+        MissingWeightsError,
+        RegistryError,
+        AdapterError,
+        ValueError,
+        OSError,
+    ) as error:
         print(f"cinealert evaluate: {error}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
