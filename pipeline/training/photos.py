@@ -61,12 +61,13 @@ def check_disaster_type(name: str) -> None:
 def scan_photos(root: Path) -> list[Photo]:
     """Every image under ``root/<disaster type>/`` (recursively), sorted by path.
 
-    Refuses a missing or empty folder and any sub-folder that is not a disaster type, so a
-    typo never silently drops a class from the training set."""
+    Refuses a missing folder, a type folder without images and any sub-folder that is not
+    a disaster type, so a typo never silently drops a class from the training set."""
     root = root.resolve()  # records name absolute paths, so a resume matches them
     if not root.is_dir():
         raise DatasetError(f"{root}: not a directory")
-    folders = sorted(entry for entry in root.iterdir() if entry.is_dir())
+    # Hidden folders (.thumbnails, .ipynb_checkpoints) are tool litter, not classes.
+    folders = sorted(e for e in root.iterdir() if e.is_dir() and not e.name.startswith("."))
     if not folders:
         raise DatasetError(
             f"{root}: no disaster-type folders; expected {root}/<type>/<images>, types: "
@@ -75,15 +76,17 @@ def scan_photos(root: Path) -> list[Photo]:
     photos: list[Photo] = []
     for folder in folders:
         check_disaster_type(folder.name)
-        photos += [
+        found = [
             Photo(path=path, disaster_type=folder.name)
             for path in sorted(folder.rglob("*"))
             if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
         ]
-    if not photos:
-        raise DatasetError(
-            f"{root}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in any type folder"
-        )
+        if not found:
+            raise DatasetError(
+                f"{folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
+                "remove the empty type folder or add photos"
+            )
+        photos += found
     return photos
 
 

@@ -138,3 +138,19 @@ def test_saved_models_load_from_their_directories(tmp_path: Path) -> None:
     loaded, name = load_base_llm(str(tmp_path / "llm"), torch.device("cpu"))
     assert name == str(tmp_path / "llm")
     assert loaded.tokenizer("flood water")["input_ids"] == llm.tokenizer("flood water")["input_ids"]
+
+
+def test_photo_folders_are_refused_when_they_cannot_be_a_dataset(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="not a directory"):
+        scan_photos(tmp_path / "missing")
+    with pytest.raises(DatasetError, match="no disaster-type folders"):
+        scan_photos(tmp_path)
+    (tmp_path / "flood").mkdir()
+    with pytest.raises(DatasetError, match=r"flood: no images"):
+        scan_photos(tmp_path)
+    write_photos(tmp_path, types=("flood",), count=1)
+    (tmp_path / ".thumbnails").mkdir()
+    assert [p.disaster_type for p in scan_photos(tmp_path)] == ["flood"]
+    (tmp_path / "Flood-2024").mkdir()
+    with pytest.raises(DatasetError, match="unknown disaster type 'Flood-2024'"):
+        scan_photos(tmp_path)
