@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "card": "daemon.commands.card",
     "ingest": "daemon.commands.ingest",
     "demo": "daemon.commands.demo",
+    "dataset": "daemon.commands.dataset",
+    "train-prompter": "daemon.commands.train_prompter",
+    "evaluate": "daemon.commands.evaluate",
     "bench": "bench.cli",
 }
 
@@ -41,6 +44,9 @@ HELP: dict[str, str] = {
     "ingest": "poll CAP alert feeds and produce new alerts to the input topic",
     "demo": "the main job: broker + daemon + replay of the bundled stream + results table",
     "bench": "benchmarks (parse, relay, render, card, memory)",
+    "dataset": "caption disaster photos and turn the captions into metadata training pairs",
+    "train-prompter": "fine-tune the metadata generator's LoRA adapter on training pairs",
+    "evaluate": "Table 1 per disaster type (FID, CLIP score, LPIPS, SSIM); --generate renders",
 }
 
 

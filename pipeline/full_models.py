@@ -24,7 +24,6 @@ import torch
 from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 from huggingface_hub import constants as hub_constants
 from huggingface_hub.errors import HfHubHTTPError
-from peft import PeftModel
 from transformers import (
     AutoImageProcessor,
     AutoModelForCausalLM,
@@ -43,6 +42,7 @@ from transformers import (
 from pipeline import diffusion_parts
 from pipeline.config import PipelineConfig
 from pipeline.model_set import ModelSet, ProcessedModel, TextModel
+from pipeline.training.adapter import apply_adapter
 
 # Public defaults; each can be replaced by `CINEALERT_MODEL_<ROLE>` (hub id or directory).
 DEFAULT_SOURCES: Mapping[str, str] = {
@@ -320,13 +320,14 @@ def load_full(config: PipelineConfig, dtype: torch.dtype) -> ModelSet:
         directory["llm"], dtype=dtype, local_files_only=True
     )
     llm_model.eval()
-    lora_applied = "lora" in directory
-    if lora_applied:
-        llm_model = PeftModel.from_pretrained(llm_model, directory["lora"]).eval()
     llm = TextModel(
         model=llm_model,
         tokenizer=AutoTokenizer.from_pretrained(directory["llm"], local_files_only=True),
     )
+    lora_applied = "lora" in directory
+    if lora_applied:
+        # Checked first: an adapter for another base model is refused with a reason.
+        llm = apply_adapter(llm, directory["lora"], sources["llm"].source)
     names = {role: resolved.source for role, resolved in sources.items()}
 
     def optional(role: str, model_class: Any, processor_class: Any) -> ProcessedModel | None:

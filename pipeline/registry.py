@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import torch
 from pipeline import full_models, tiny_models
 from pipeline.config import ROLES, PipelineConfig
 from pipeline.model_set import ModelSet, ProcessedModel
+from pipeline.training.adapter import TINY_BASE_NAME, apply_adapter
 
 
 class RegistryError(RuntimeError):
@@ -126,7 +128,14 @@ def build_tiny(config: PipelineConfig, device: torch.device, dtype: torch.dtype)
     """Every tiny model the config's methods need, from small configs (seeded random
     weights); the LoRA adapter is applied through peft so the adapter path is exercised."""
     roles = config.roles_needed()
-    llm = tiny_models.apply_tiny_lora(tiny_models.build_llm())
+    # A configured adapter (CINEALERT_MODEL_LORA, e.g. from `cinealert train-prompter`)
+    # replaces the random one, checked against the tiny base first.
+    lora_source = config.model_sources.get("lora")
+    llm = (
+        apply_adapter(tiny_models.build_llm(), Path(lora_source), TINY_BASE_NAME)
+        if lora_source
+        else tiny_models.apply_tiny_lora(tiny_models.build_llm())
+    )
     t2i, inpaint = tiny_models.build_diffusion()
     models = ModelSet(
         llm=llm,
@@ -138,7 +147,8 @@ def build_tiny(config: PipelineConfig, device: torch.device, dtype: torch.dtype)
         clipseg=tiny_models.build_clipseg() if "clipseg" in roles else None,
         vit=tiny_models.build_vit() if "vit" in roles else None,
         depth=tiny_models.build_depth() if "depth" in roles else None,
-        names={role: f"tiny-random/{role}" for role in ROLES},
+        names={role: f"tiny-random/{role}" for role in ROLES}
+        | ({"lora": lora_source} if lora_source else {}),
         device=device,
         dtype=dtype,
         lora_applied=True,

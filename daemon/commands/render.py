@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.full_models import MissingWeightsError  # noqa: PLC0415
     from pipeline.registry import RegistryError  # noqa: PLC0415
     from pipeline.renderer import PipelineRenderer  # noqa: PLC0415
+    from pipeline.training.adapter import AdapterError  # noqa: PLC0415
 
     cap_details: dict[str, Any] | None = None
     try:
@@ -176,6 +177,9 @@ def run(args: argparse.Namespace) -> int:
         load_ms = (time.perf_counter() - started) * 1000.0
         print(f"models ready in {load_ms:.0f} ms; rendering {request.hazard} ({request.method})")
         result = renderer.render(request)
+    except AdapterError as error:  # CINEALERT_MODEL_LORA names an unusable adapter
+        print(f"cinealert render: {error}", file=sys.stderr)
+        return 2
     except (RenderError, RegistryError, MissingWeightsError) as error:
         # Models that cannot load (a missing file, a device that is not there) are the
         # operator's to fix: one clear message, no traceback.
