@@ -58,6 +58,8 @@ class PipelineConfig:
     inbetweens: int = 3
     frames: int = 16
     fps: float = 8.0
+    # Cinemagraph camera: how far the nearest point moves, as a share of the image width.
+    camera_amplitude: float = 0.02
     prompt_max_new_tokens: int | None = None  # None = the profile's default (16 tiny, 77 full)
     prompt_sampling: bool = False  # False = greedy decoding; True = seeded sampling
     use_prompt_template: bool = False
@@ -100,6 +102,8 @@ class PipelineConfig:
             raise PipelineConfigError("frames", self.frames, ">= 2")
         if self.fps <= 0:
             raise PipelineConfigError("fps", self.fps, "> 0")
+        if not 0.0 <= self.camera_amplitude <= 0.1:
+            raise PipelineConfigError("camera_amplitude", self.camera_amplitude, "in [0, 0.1]")
         if self.clip_weight <= 0:
             raise PipelineConfigError("clip_weight", self.clip_weight, "> 0")
         unknown = sorted(set(self.model_sources) - set(ROLES))

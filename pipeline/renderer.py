@@ -19,12 +19,14 @@ from cap.taxonomy import HazardSpec, UnknownHazardError, load_taxonomy
 from pipeline import depth as depth_stage
 from pipeline import encode, mask, prompt, registry, select, t2i
 from pipeline.alt_text import alt_text
-from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph
+from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph, animation_device
 from pipeline.config import PipelineConfig
 from pipeline.features import vit_embedder
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
+from pipeline.layers import FillFn
 from pipeline.masked_sampling import MaskedSamplingConfig, animate_masked_sampling
 from pipeline.model_set import ModelSet
+from pipeline.motion import motion_prior
 
 _T = TypeVar("_T")
 _SEED_SPACE = 2**31
@@ -185,19 +187,31 @@ class PipelineRenderer:
             )
             fps = config.fps
         else:
-            depth_map = None
-            if hazard.motion.camera != "none":
-                depth_map = timer.run(
-                    "depth", lambda: depth_stage.estimate_depth(models.depth, image)
-                )
-            cinemagraph = CinemagraphConfig(frames=config.frames, fps=config.fps)
-            frames = timer.run(
+            # Depth feeds the flow (downhill, perspective) and the hazard's camera path.
+            depth_map = timer.run("depth", lambda: depth_stage.estimate_depth(models.depth, image))
+            cinemagraph = CinemagraphConfig(
+                frames=config.frames, fps=config.fps, camera_amplitude=config.camera_amplitude
+            )
+            animation = timer.run(
                 "animate",
                 lambda: animate_cinemagraph(
-                    image, segmentation.mask, hazard.motion, cinemagraph, rng, depth_map
+                    image,
+                    segmentation.mask,
+                    motion_prior(hazard.name, hazard.motion),
+                    cinemagraph,
+                    rng,
+                    depth_map,
+                    suggested_camera=hazard.motion.camera,
+                    fill=self._background_fill(models, scene, seed),
+                    device=animation_device(models.device, image.shape[:2]),
                 ),
             )
-            extra["camera"] = hazard.motion.camera if depth_map is not None else "none"
+            frames = animation.frames
+            extra.update(
+                camera=animation.camera,
+                hole_fill=animation.hole_fill,
+                hole_fraction=round(animation.hole_fraction, 4),
+            )
             fps = cinemagraph.fps
         # 6. Encode.
         media, poster = timer.run("encode", lambda: self._encode(frames, fps))
@@ -233,9 +247,7 @@ class PipelineRenderer:
             clip_score=selection.best_score,
             candidate_scores=selection.scores,
             timings_ms=timings,
-            models=self._model_names(
-                models, request.method, used_depth="camera" in extra and extra["camera"] != "none"
-            ),
+            models=self._model_names(models, request.method),
             extra=extra,
         )
 
@@ -303,7 +315,27 @@ class PipelineRenderer:
         )
         return media, encode.encode_poster(frames[0])
 
-    def _model_names(self, models: ModelSet, method: str, *, used_depth: bool) -> dict[str, str]:
+    def _background_fill(
+        self, models: ModelSet, scene: prompt.ScenePrompt, seed: int
+    ) -> FillFn | None:
+        """The inpainting model paints the background layer on the full profile; the tiny
+        profile's random inpainter would paint noise, so it gets the classical fill."""
+        if self.config.profile != "full":
+            return None
+        inpaint = t2i.make_inpaint_fn(
+            models.inpaint,
+            scene.prompt,
+            scene.negative_prompt,
+            steps=self.config.resolved_inpaint_steps,
+            guidance=self.config.guidance,
+        )
+
+        def fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+            return inpaint(image, hole, [seed])[0]
+
+        return fill
+
+    def _model_names(self, models: ModelSet, method: str) -> dict[str, str]:
         """Role -> model name for the models this render actually ran."""
         roles = ["llm", "t2i", "clip"]
         if models.lora_applied:
@@ -311,8 +343,10 @@ class PipelineRenderer:
         roles += ["grounding_dino", "sam"] if self.config.mask_method == "langsam" else ["clipseg"]
         if method == "masked-sampling":
             roles += ["inpaint", "vit"]
-        elif used_depth:
+        else:
             roles.append("depth")
+            if self.config.profile == "full":
+                roles.append("inpaint")
         return {role: models.names[role] for role in roles if role in models.names}
 
 
