@@ -25,6 +25,7 @@ _SETTING_OF_FIELD = {
     "dtype": "render_dtype",
     "model_sources": "model_sources",
     "model_cache_dir": "model_cache_dir",
+    "camera_amplitude": "render_camera_amplitude",
 }
 
 
@@ -56,6 +57,7 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
             seed=settings.render_seed,
             model_sources=dict(settings.model_sources),
             model_cache_dir=settings.model_cache_dir,
+            camera_amplitude=settings.render_camera_amplitude,
         )
     except PipelineConfigError as error:
         field_name = _SETTING_OF_FIELD.get(error.setting)

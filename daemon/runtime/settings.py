@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cap.document import DEFAULT_LIMITS, ParseLimits
+from daemon.runtime.image_source import check_image_source
 from daemon.runtime.setting_values import (
     CONFIG_FILE_ENV,
     ENV_PREFIX,
@@ -118,6 +119,11 @@ class Settings:
     # Passed to the pipeline (pipeline.config.PipelineConfig validates them).
     render_mask_method: str = "langsam"
     render_dtype: str = "auto"
+    render_camera_amplitude: float = 0.02
+    # Where stills come from: "t2i" (generated, the papers' method) or "library" (vetted
+    # photos under image_library_dir/<hazard>/, pipeline/library.py).
+    image_source: str = "t2i"
+    image_library_dir: Path | None = None
     model_sources: Mapping[str, str] = field(default_factory=dict)
     # Renderer plug-in "module:function" called with the settings (tests, other renderers);
     # None = the generative pipeline (daemon/service/renderer_factory.py).
@@ -254,6 +260,7 @@ def _validate(s: Settings) -> None:
     if not 0 <= s.http_port <= 65535:
         raise SettingsError(env_name("http_port"), s.http_port, "must be in 0..65535")
     _check_render_workers(s.render_workers)
+    check_image_source(s)
     for name in (
         "topic_partitions",
         "queue_max",
