@@ -1,4 +1,4 @@
-"""`cinealert bench parse|relay|render|card`: dispatch to one benchmark module, imported lazily.
+"""`cinealert bench parse|relay|render|card|cinemagraph`: run one benchmark module, lazily.
 
 Each benchmark module (``bench.parse``, ``bench.relay``, ``bench.render``, ``bench.card``)
 exposes ``add_arguments(parser)`` and ``run(args) -> int``, like the daemon's subcommands.
@@ -11,13 +11,17 @@ from __future__ import annotations
 import argparse
 import importlib
 
-HELP = "benchmarks (parse, relay, render, card)"
+HELP = "benchmarks (parse, relay, render, card, cinemagraph)"
 
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "parse": ("bench.parse", "CAP parse + validate + classify vs raw lxml, over the corpus"),
     "relay": ("bench.relay", "broker-to-broker relay throughput and latency of the daemon"),
     "render": ("bench.render", "pipeline render time per stage"),
     "card": ("bench.card", "alert card draw + encode time per stage, on one core"),
+    "cinemagraph": (
+        "bench.cinemagraph",
+        "cinemagraph on the shared photos: timings, contact sheets",
+    ),
 }
 
 # A prefix no argument starts with: everything after the benchmark's name is passed through

@@ -42,7 +42,7 @@ HELP: dict[str, str] = {
     "card": "draw the animated alert card of a CAP file (no GPU, no models)",
     "ingest": "poll CAP alert feeds and produce new alerts to the input topic",
     "demo": "the main job: broker + daemon + replay of the bundled stream + results table",
-    "bench": "benchmarks (parse, relay, render, card)",
+    "bench": "benchmarks (parse, relay, render, card, cinemagraph)",
 }
 
 

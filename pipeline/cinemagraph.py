@@ -32,12 +32,16 @@ from pipeline.camera import (
 from pipeline.hole_fill import fill_holes, pull_push
 from pipeline.layers import FillFn, background_layer
 from pipeline.motion import FlowPrior, scene_flow
+from pipeline.region_shape import edge_profile
 from pipeline.splat import euler_paths, sample_field, softmax_splat
 
 # Where the summed splat weight is below this, the pixel counts as (part) hole.
 HOLE_COVERAGE = 0.5
 # Upper bound on splatted point-corners held at once: frames are batched to stay below.
 SPLAT_BUDGET = 1 << 23
+# Width of the fade from animation to still inside the mask's border, as a share of the
+# smaller image side (half the flow's own slow-down ramp, motion.EDGE_FRACTION).
+COMPOSITE_FRACTION = 0.03
 # Images with a side this long or longer animate on the render device (GPU when there).
 GPU_MIN_SIDE = 512
 
@@ -180,7 +184,10 @@ def _render_frames(  # noqa: PLR0917 - private, one caller
     device = points.colors.device
     frames = config.frames
     still = torch.from_numpy(image.astype(np.float32)).to(device)
-    moving = torch.from_numpy(mask).to(device).unsqueeze(-1)
+    # The animation fades into the still over the mask's inner border: a hard seam there
+    # would show wherever the flow stretches or piles up its texture. Zero outside.
+    fade = edge_profile(mask, max(1, round(COMPOSITE_FRACTION * min(height, width))))
+    moving = torch.from_numpy(fade).to(device).unsqueeze(-1)
     depth_map = points.nearness[: points.front_count].reshape(height, width, 1)
     magnification = overscan(path, config.camera_amplitude, (height, width))
     background = points.background_positions
@@ -224,8 +231,8 @@ def _render_frames(  # noqa: PLR0917 - private, one caller
         if path == "none":
             # Only the mask moves: outside it the still, and where the flow left a gap
             # inside it the still too (the flow slows to zero at the mask's edge).
-            blended = splatted * known + still * (1.0 - known)
-            frame_batch = torch.where(moving, blended, still.expand_as(blended))
+            share = known * moving
+            frame_batch = splatted * share + still * (1.0 - share)
         else:
             filled = pull_push(splatted.permute(0, 3, 1, 2), known.permute(0, 3, 1, 2))
             frame_batch = filled.permute(0, 2, 3, 1)

@@ -47,18 +47,24 @@ def background_layer(
     """The background behind near pixels within ``radius`` of a depth discontinuity.
 
     ``radius`` should cover the largest parallax between the layers in pixels: that is
-    how far a camera move can open the gap.
+    how far a camera move can open the gap. Only jumps between neighbouring pixels count,
+    so a steep but smooth slope (a ground plane) is one surface, not a stack of layers.
     """
     if radius < 1:
         raise ValueError(f"radius must be >= 1, got {radius}")
-    far = local_min(nearness, radius)
-    region = (nearness - far) > DEPTH_EDGE
-    if not region.any():
-        return BackgroundLayer(region, image, nearness.astype(np.float32))
+    # The near side of a jump: a pixel nearer than one of its 8 neighbours by > DEPTH_EDGE;
+    # the far side's level is that neighbour's nearness.
+    neighbour_far = local_min(nearness, 1)
+    jump = (nearness - neighbour_far) > DEPTH_EDGE
+    if not jump.any():
+        return BackgroundLayer(np.zeros(nearness.shape, bool), image, nearness.astype(np.float32))
+    far_level = np.where(jump, neighbour_far, np.inf).astype(np.float32)
+    behind = local_min(far_level, radius)
+    region = (nearness - behind) > DEPTH_EDGE
     # Paint only from pixels that are background themselves: the near object's own
-    # pixels next to the edge must not bleed into what lies behind it.
-    far_wide = local_min(nearness, 2 * radius)
-    context = ~region & ((nearness - far_wide) <= DEPTH_EDGE)
+    # pixels (even those farther inside it than the band) must not bleed behind it.
+    behind_wide = local_min(far_level, 2 * radius)
+    context = ~region & ~((nearness - behind_wide) > DEPTH_EDGE)
     source = np.where(context[..., None], image, 0).astype(np.uint8)
     painted = fill(source, ~context)
     if painted.shape != image.shape or painted.dtype != np.uint8:
@@ -66,5 +72,5 @@ def background_layer(
             f"fill returned {painted.dtype} {painted.shape}, expected uint8 {image.shape}"
         )
     color = np.where(region[..., None], painted, image)
-    layer_nearness = np.where(region, far, nearness).astype(np.float32)
+    layer_nearness = np.where(region, behind, nearness).astype(np.float32)
     return BackgroundLayer(region, color, layer_nearness)
