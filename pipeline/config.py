@@ -60,6 +60,9 @@ class PipelineConfig:
     fps: float = 8.0
     # Cinemagraph camera: how far the nearest point moves, as a share of the image width.
     camera_amplitude: float = 0.02
+    # A learned image-to-flow model (TorchScript, pipeline/learned_flow.py) replacing the
+    # image-derived flow field; None = derive the field from the picture.
+    flow_model: Path | None = None
     prompt_max_new_tokens: int | None = None  # None = the profile's default (16 tiny, 77 full)
     prompt_sampling: bool = False  # False = greedy decoding; True = seeded sampling
     use_prompt_template: bool = False
@@ -104,6 +107,8 @@ class PipelineConfig:
             raise PipelineConfigError("fps", self.fps, "> 0")
         if not 0.0 <= self.camera_amplitude <= 0.1:
             raise PipelineConfigError("camera_amplitude", self.camera_amplitude, "in [0, 0.1]")
+        if self.flow_model is not None and not self.flow_model.is_file():
+            raise PipelineConfigError("flow_model", self.flow_model, "an existing TorchScript file")
         if self.clip_weight <= 0:
             raise PipelineConfigError("clip_weight", self.clip_weight, "> 0")
         unknown = sorted(set(self.model_sources) - set(ROLES))

@@ -54,3 +54,18 @@ def predict_flow(
         flow = np.where(mask[..., None], flow, 0.0)
     result: np.ndarray = flow.astype(np.float32)
     return result
+
+
+class FlowPredictor:
+    """A flow model file loaded on first use and kept: (image, mask) -> (H, W, 2) flow."""
+
+    def __init__(self, path: Path, device: torch.device | str = "cpu") -> None:
+        self.path = path
+        self.device = torch.device(device)
+        self._model: torch.jit.ScriptModule | None = None
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """The model's flow for ``image``, zero outside ``mask``."""
+        if self._model is None:
+            self._model = load_flow_model(self.path, self.device)
+        return predict_flow(self._model, image, mask)

@@ -21,6 +21,7 @@ from pipeline.cinemagraph import CinemagraphConfig
 from pipeline.config import PipelineConfig
 from pipeline.interface import RenderError, RenderRequest, RenderResult
 from pipeline.layers import FillFn
+from pipeline.learned_flow import FlowPredictor
 from pipeline.model_set import ModelSet
 from pipeline.photo_animation import PhotoInputs, PhotoSettings, animate_photo
 from pipeline.still_inputs import StillInputError, load_depth, load_mask, load_still
@@ -85,6 +86,7 @@ class LibraryRenderer:
             frames=config.frames, fps=config.fps, camera_amplitude=config.camera_amplitude
         )
         self._models: ModelSet | None = None
+        self._flow = FlowPredictor(config.flow_model) if config.flow_model else None
         self._lock = threading.Lock()
 
     @property
@@ -135,6 +137,7 @@ class LibraryRenderer:
                 settings,
                 models=models,
                 estimate_depth=estimate,
+                flow=self._flow(inputs.image, inputs.mask) if self._flow else None,
                 fill=self._fill(models, hazard, request.seed),
             )
         return animation.result

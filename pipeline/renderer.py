@@ -24,6 +24,7 @@ from pipeline.config import PipelineConfig
 from pipeline.features import vit_embedder
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
 from pipeline.layers import FillFn
+from pipeline.learned_flow import FlowPredictor
 from pipeline.masked_sampling import MaskedSamplingConfig, animate_masked_sampling
 from pipeline.model_set import ModelSet
 from pipeline.motion import motion_prior
@@ -85,6 +86,7 @@ class PipelineRenderer:
         self._warm = False
         self._lock = threading.Lock()
         self.warm_up_ms: dict[str, float] = {}
+        self._flow: FlowPredictor | None = None
 
     @property
     def profile(self) -> str:
@@ -202,12 +204,14 @@ class PipelineRenderer:
                     rng,
                     depth_map,
                     suggested_camera=hazard.motion.camera,
+                    flow=self._learned_flow(models, image, segmentation.mask),
                     fill=self._background_fill(models, scene, seed),
                     device=animation_device(models.device, image.shape[:2]),
                 ),
             )
             frames = animation.frames
             extra.update(
+                flow_source="image" if config.flow_model is None else "model",
                 camera=animation.camera,
                 hole_fill=animation.hole_fill,
                 hole_fraction=round(animation.hole_fraction, 4),
@@ -314,6 +318,16 @@ class PipelineRenderer:
             encode.encode_mp4(frames, fps),
         )
         return media, encode.encode_poster(frames[0])
+
+    def _learned_flow(
+        self, models: ModelSet, image: np.ndarray, moving: np.ndarray
+    ) -> np.ndarray | None:
+        """The configured flow model's field (loaded once), or None: derive it."""
+        if self.config.flow_model is None:
+            return None
+        if self._flow is None:
+            self._flow = FlowPredictor(self.config.flow_model, models.device)
+        return self._flow(image, moving)
 
     def _background_fill(
         self, models: ModelSet, scene: prompt.ScenePrompt, seed: int

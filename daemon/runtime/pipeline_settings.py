@@ -26,6 +26,7 @@ _SETTING_OF_FIELD = {
     "model_sources": "model_sources",
     "model_cache_dir": "model_cache_dir",
     "camera_amplitude": "render_camera_amplitude",
+    "flow_model": "render_flow_model",
 }
 
 
@@ -58,6 +59,7 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
             model_sources=dict(settings.model_sources),
             model_cache_dir=settings.model_cache_dir,
             camera_amplitude=settings.render_camera_amplitude,
+            flow_model=settings.render_flow_model,
         )
     except PipelineConfigError as error:
         field_name = _SETTING_OF_FIELD.get(error.setting)

@@ -120,6 +120,7 @@ class Settings:
     render_mask_method: str = "langsam"
     render_dtype: str = "auto"
     render_camera_amplitude: float = 0.02
+    render_flow_model: Path | None = None
     # Where stills come from: "t2i" (generated, the papers' method) or "library" (vetted
     # photos under image_library_dir/<hazard>/, pipeline/library.py).
     image_source: str = "t2i"

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from daemon.cache.hazard_cache import CachedMedia
@@ -18,6 +19,7 @@ from pipeline.config import PipelineConfig
 from pipeline.interface import RenderError, RenderRequest
 from pipeline.library import LibraryRenderer, library_photos
 from tests.daemon.test_alert_flow import alert
+from tests.pipeline.test_animate_cli import ConstantFlow
 
 CONFIG = PipelineConfig(profile="tiny", device="cpu", image_size=64, frames=4)
 
@@ -113,3 +115,16 @@ def test_settings_choose_the_library_and_refuse_a_missing_directory(tmp_path: Pa
                 "CINEALERT_RENDER_METHOD": "masked-sampling",
             }
         )
+
+
+def test_a_configured_flow_model_drives_the_library_animation(tmp_path: Path) -> None:
+    model_path = tmp_path / "flow.pt"
+    torch.jit.save(torch.jit.script(ConstantFlow()), str(model_path))
+    root = make_library(tmp_path / "library")
+    derived = LibraryRenderer(CONFIG, root).render(RenderRequest(hazard="flood", seed=0))
+    learned = LibraryRenderer(CONFIG.with_changes(flow_model=model_path), root)
+    result = learned.render(RenderRequest(hazard="flood", seed=0))
+    assert derived.extra["flow_source"] == "image" and result.extra["flow_source"] == "given"
+    assert result.media[0].data != derived.media[0].data
+    with pytest.raises(ValueError, match="flow_model"):
+        CONFIG.with_changes(flow_model=tmp_path / "missing.pt")
