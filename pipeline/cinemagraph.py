@@ -125,7 +125,11 @@ def animate_cinemagraph(  # noqa: PLR0917 - positional order is the stage contra
         forward = euler_paths(field, frames, 1.0)
         backward = euler_paths(field, frames, -1.0)
         # 3. The point cloud: every pixel, plus the background layer under a camera move.
-        points = _PointCloud.front(image, nearness, target)
+        #    Without a camera only the mask's pixels can change: the others are left out.
+        if path == "none":
+            keep = torch.from_numpy(np.flatnonzero(mask)).to(target)
+            forward, backward = forward[:, keep], backward[:, keep]
+        points = _PointCloud.front(image, nearness, target, mask if path == "none" else None)
         layer_pixels = 0
         if path != "none":
             radius = max(2, int(np.ceil(config.camera_amplitude * width * 1.5)) + 2)
@@ -133,7 +137,10 @@ def animate_cinemagraph(  # noqa: PLR0917 - positional order is the stage contra
             layer_pixels = int(layer.region.sum())
             points = points.with_background(layer.color, layer.nearness, layer.region)
         # 4. + 5. Splat both time directions into every frame, fill what stays empty.
-        output, hole_fraction = _render_frames(image, mask, points, forward, backward, path, config)
+        depth_map = torch.from_numpy(np.ascontiguousarray(nearness, np.float32)).to(target)
+        output, hole_fraction = _render_frames(
+            image, mask, points, (forward, backward, depth_map.unsqueeze(-1)), path, config
+        )
     hole_fill = "still" if path == "none" else ("classical" if fill is None else "inpaint")
     return CinemagraphResult(output, flow, path, hole_fill, hole_fraction, layer_pixels)
 
@@ -149,9 +156,14 @@ class _PointCloud:
     background_positions: torch.Tensor  # (Q, 2) pixel positions of the background points
 
     @staticmethod
-    def front(image: np.ndarray, nearness: np.ndarray, device: torch.device) -> _PointCloud:
-        colors = torch.from_numpy(image.reshape(-1, 3).astype(np.float32)).to(device)
-        near = torch.from_numpy(nearness.reshape(-1).astype(np.float32)).to(device)
+    def front(
+        image: np.ndarray, nearness: np.ndarray, device: torch.device, keep: np.ndarray | None
+    ) -> _PointCloud:
+        """The pixels as points (only those where ``keep``, when given), row-major."""
+        selected = slice(None) if keep is None else keep.reshape(-1)
+        colors_np = image.reshape(-1, 3)[selected].astype(np.float32)
+        colors = torch.from_numpy(colors_np).to(device)
+        near = torch.from_numpy(nearness.reshape(-1)[selected].astype(np.float32)).to(device)
         empty = torch.zeros((0, 2), device=device)
         return _PointCloud(colors, near, colors.shape[0], empty)
 
@@ -175,8 +187,7 @@ def _render_frames(  # noqa: PLR0917 - private, one caller
     image: np.ndarray,
     mask: np.ndarray,
     points: _PointCloud,
-    forward: torch.Tensor,
-    backward: torch.Tensor,
+    paths_and_depth: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     path: str,
     config: CinemagraphConfig,
 ) -> tuple[list[np.ndarray], float]:
@@ -188,7 +199,8 @@ def _render_frames(  # noqa: PLR0917 - private, one caller
     # would show wherever the flow stretches or piles up its texture. Zero outside.
     fade = edge_profile(mask, max(1, round(COMPOSITE_FRACTION * min(height, width))))
     moving = torch.from_numpy(fade).to(device).unsqueeze(-1)
-    depth_map = points.nearness[: points.front_count].reshape(height, width, 1)
+    rendered = torch.from_numpy(mask).to(device)
+    forward, backward, depth_map = paths_and_depth
     magnification = overscan(path, config.camera_amplitude, (height, width))
     background = points.background_positions
     per_frame = 2 * points.colors.shape[0] * 4
@@ -225,7 +237,11 @@ def _render_frames(  # noqa: PLR0917 - private, one caller
                 positions, metric_depth(nearness), poses, (height, width), magnification
             )
         splatted, coverage = softmax_splat(positions, colors, nearness, alpha, (height, width))
-        holes = (coverage < HOLE_COVERAGE).float().mean(dim=(1, 2))
+        # Without a camera only the mask is rendered: holes elsewhere do not exist.
+        uncovered = coverage < HOLE_COVERAGE
+        if path == "none":
+            uncovered &= rendered
+        holes = uncovered.float().mean(dim=(1, 2))
         worst_holes = max(worst_holes, float(holes.max()))
         known = (coverage / HOLE_COVERAGE).clamp(0.0, 1.0).unsqueeze(-1)
         if path == "none":
