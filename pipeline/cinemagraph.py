@@ -15,6 +15,7 @@ All per-frame work is torch on ``device``, batched over frames.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,8 @@ class CinemagraphResult:
     hole_fill: str  # "still" (camera off), "classical" (pull-push) or "inpaint"
     hole_fraction: float  # largest share of a frame's pixels that were (part) holes
     background_pixels: int  # size of the background layer
+    device: str  # where the per-frame work ran
+    timings_ms: dict[str, float]  # flow, integrate, layers, splat
 
 
 def animate_cinemagraph(  # noqa: PLR0917 - positional order is the stage contract
@@ -110,6 +113,7 @@ def animate_cinemagraph(  # noqa: PLR0917 - positional order is the stage contra
     height, width = mask.shape
     path = resolve_camera(config.camera, suggested_camera, depth)
     target = torch.device(device)
+    clock = _Stopwatch(target)
 
     # 1. Eulerian flow field, constant in time, zero outside the mask.
     if flow is None:
@@ -118,12 +122,14 @@ def animate_cinemagraph(  # noqa: PLR0917 - positional order is the stage contra
         raise ValueError(f"flow must be ({height}, {width}, 2), got {flow.shape}")
     nearness = np.full((height, width), 0.5, np.float32) if depth is None else depth
     field = torch.from_numpy(np.ascontiguousarray(flow, dtype=np.float32)).to(target)
+    clock.lap("flow")
 
     with torch.inference_mode():
         # 2. Euler integration: where each pixel's content is t steps forward / backward.
         frames = config.frames
         forward = euler_paths(field, frames, 1.0)
         backward = euler_paths(field, frames, -1.0)
+        clock.lap("integrate")
         # 3. The point cloud: every pixel, plus the background layer under a camera move.
         #    Without a camera only the mask's pixels can change: the others are left out.
         if path == "none":
@@ -136,13 +142,33 @@ def animate_cinemagraph(  # noqa: PLR0917 - positional order is the stage contra
             layer = background_layer(image, nearness, radius, fill or fill_holes)
             layer_pixels = int(layer.region.sum())
             points = points.with_background(layer.color, layer.nearness, layer.region)
+        clock.lap("layers")
         # 4. + 5. Splat both time directions into every frame, fill what stays empty.
         depth_map = torch.from_numpy(np.ascontiguousarray(nearness, np.float32)).to(target)
         output, hole_fraction = _render_frames(
             image, mask, points, (forward, backward, depth_map.unsqueeze(-1)), path, config
         )
+        clock.lap("splat")
     hole_fill = "still" if path == "none" else ("classical" if fill is None else "inpaint")
-    return CinemagraphResult(output, flow, path, hole_fill, hole_fraction, layer_pixels)
+    return CinemagraphResult(
+        output, flow, path, hole_fill, hole_fraction, layer_pixels, str(target), clock.laps
+    )
+
+
+class _Stopwatch:
+    """Milliseconds per sub-stage; waits for the GPU so each lap is its own work."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        now = time.perf_counter()
+        self.laps[name] = round((now - self._last) * 1000.0, 1)
+        self._last = now
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,8 @@ def animate_photo(
         camera_amplitude=settings.cinemagraph.camera_amplitude,
         hole_fill=animation.hole_fill,
         hole_fraction=round(animation.hole_fraction, 4),
+        animation_device=animation.device,
+        animation_timings_ms=animation.timings_ms,
         background_layer_pixels=animation.background_pixels,
         flow_source="given" if flow is not None else "image",
         image_size=[int(image.shape[1]), int(image.shape[0])],

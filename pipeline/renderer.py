@@ -215,6 +215,8 @@ class PipelineRenderer:
                 camera=animation.camera,
                 hole_fill=animation.hole_fill,
                 hole_fraction=round(animation.hole_fraction, 4),
+                animation_device=animation.device,
+                animation_timings_ms=animation.timings_ms,
             )
             fps = cinemagraph.fps
         # 6. Encode.

@@ -49,6 +49,8 @@ def test_animate_writes_media_frames_and_a_report(tmp_path: Path) -> None:
     details = report["details"]
     assert details["camera"] == "up-down" and details["depth_source"] == "given"
     assert details["hole_fill"] == "classical" and details["mask_source"] == "given"
+    assert set(details["animation_timings_ms"]) == {"flow", "integrate", "layers", "splat"}
+    assert details["animation_device"] == "cpu"  # below 512 px the CPU animates
     assert report["models"] == {"image": "photo.jpg"}  # nothing loaded: inputs were given
     frames = sorted(out.glob("frame_*.png"))
     assert [p.name for p in frames] == [f"frame_{i:03d}.png" for i in range(6)]
