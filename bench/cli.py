@@ -1,5 +1,5 @@
-"""`cinealert bench parse|relay|render|card|memory`: dispatch to one benchmark module,
-imported lazily.
+"""`cinealert bench parse|relay|render|card|memory|cinemagraph`: dispatch to one benchmark
+module, imported lazily.
 
 Each benchmark module (``bench.parse``, ``bench.relay``, ``bench.render``, ``bench.card``)
 exposes ``add_arguments(parser)`` and ``run(args) -> int``, like the daemon's subcommands.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-HELP = "benchmarks (parse, relay, render, card, memory)"
+HELP = "benchmarks (parse, relay, render, card, memory, cinemagraph)"
 
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "parse": ("bench.parse", "CAP parse + validate + classify vs raw lxml, over the corpus"),
@@ -20,6 +20,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "render": ("bench.render", "pipeline render time per stage"),
     "card": ("bench.card", "alert card draw + encode time per stage, on one core"),
     "memory": ("bench.memory_plan", "exact parameter bytes per role of the full profile"),
+    "cinemagraph": (
+        "bench.cinemagraph",
+        "cinemagraph on the shared photos: timings, contact sheets",
+    ),
 }
 
 # A prefix no argument starts with: everything after the benchmark's name is passed through

@@ -90,6 +90,11 @@ class PipelineConfig:
     inbetweens: int = 3
     frames: int = 16
     fps: float = 8.0
+    # Cinemagraph camera: how far the nearest point moves, as a share of the image width.
+    camera_amplitude: float = 0.02
+    # A learned image-to-flow model (TorchScript, pipeline/learned_flow.py) replacing the
+    # image-derived flow field; None = derive the field from the picture.
+    flow_model: Path | None = None
     prompt_max_new_tokens: int | None = None  # None = the profile's default (16 tiny, 77 full)
     prompt_sampling: bool = False  # False = greedy decoding; True = seeded sampling
     use_prompt_template: bool = False
@@ -151,6 +156,10 @@ class PipelineConfig:
             raise PipelineConfigError("frames", self.frames, ">= 2")
         if self.fps <= 0:
             raise PipelineConfigError("fps", self.fps, "> 0")
+        if not 0.0 <= self.camera_amplitude <= 0.1:
+            raise PipelineConfigError("camera_amplitude", self.camera_amplitude, "in [0, 0.1]")
+        if self.flow_model is not None and not self.flow_model.is_file():
+            raise PipelineConfigError("flow_model", self.flow_model, "an existing TorchScript file")
         if self.clip_weight <= 0:
             raise PipelineConfigError("clip_weight", self.clip_weight, "> 0")
         unknown = sorted(set(self.model_sources) - set(ROLES))
@@ -176,7 +185,14 @@ class PipelineConfig:
         depends on whether an adapter is configured)."""
         roles = ["llm", "t2i", "clip"]
         for method in self.methods:
-            roles += ["inpaint", "vit"] if method == "masked-sampling" else ["depth"]
+            if method == "masked-sampling":
+                roles += ["inpaint", "vit"]
+            else:
+                roles.append("depth")
+                # The full profile paints the cinemagraph's disoccluded background layer
+                # with the inpainting model (paper 2); the tiny one fills it classically.
+                if self.profile == "full":
+                    roles.append("inpaint")
             roles += SEGMENTER_ROLES[self.mask_method_for(method)]
         return tuple(role for role in ROLES if role in roles)
 

@@ -19,12 +19,15 @@ from cap.taxonomy import HazardSpec, UnknownHazardError, load_taxonomy
 from pipeline import depth as depth_stage
 from pipeline import encode, mask, prompt, registry, select, t2i
 from pipeline.alt_text import alt_text
-from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph
+from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph, animation_device
 from pipeline.config import SEGMENTER_ROLES, PipelineConfig
 from pipeline.features import vit_embedder
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
+from pipeline.layers import FillFn
+from pipeline.learned_flow import FlowPredictor
 from pipeline.masked_sampling import MaskedSamplingConfig, animate_masked_sampling
 from pipeline.model_set import ModelSet
+from pipeline.motion import motion_prior
 from pipeline.prompt_cache import PromptCache
 
 _T = TypeVar("_T")
@@ -85,6 +88,7 @@ class PipelineRenderer:
         self._lock = threading.Lock()
         self.prompts = PromptCache(config)
         self.warm_up_ms: dict[str, float] = {}
+        self._flow: FlowPredictor | None = None
 
     @property
     def profile(self) -> str:
@@ -198,20 +202,36 @@ class PipelineRenderer:
             )
             fps = config.fps
         else:
-            depth_map = None
-            if hazard.motion.camera != "none":
-                depth_model = _loaded(models.depth, "depth")
-                depth_map = timer.run(
-                    "depth", lambda: depth_stage.estimate_depth(depth_model, image)
-                )
-            cinemagraph = CinemagraphConfig(frames=config.frames, fps=config.fps)
-            frames = timer.run(
+            # Depth feeds the flow (downhill, perspective) and the hazard's camera path.
+            depth_model = _loaded(models.depth, "depth")
+            depth_map = timer.run("depth", lambda: depth_stage.estimate_depth(depth_model, image))
+            cinemagraph = CinemagraphConfig(
+                frames=config.frames, fps=config.fps, camera_amplitude=config.camera_amplitude
+            )
+            animation = timer.run(
                 "animate",
                 lambda: animate_cinemagraph(
-                    image, segmentation.mask, hazard.motion, cinemagraph, rng, depth_map
+                    image,
+                    segmentation.mask,
+                    motion_prior(hazard.name, hazard.motion),
+                    cinemagraph,
+                    rng,
+                    depth_map,
+                    suggested_camera=hazard.motion.camera,
+                    flow=self._learned_flow(models, image, segmentation.mask),
+                    fill=self._background_fill(models, scene, seed),
+                    device=animation_device(models.device, image.shape[:2]),
                 ),
             )
-            extra["camera"] = hazard.motion.camera if depth_map is not None else "none"
+            frames = animation.frames
+            extra.update(
+                flow_source="image" if config.flow_model is None else "model",
+                camera=animation.camera,
+                hole_fill=animation.hole_fill,
+                hole_fraction=round(animation.hole_fraction, 4),
+                animation_device=animation.device,
+                animation_timings_ms=animation.timings_ms,
+            )
             fps = cinemagraph.fps
         # 6. Encode.
         media, poster = timer.run("encode", lambda: self._encode(frames, fps))
@@ -250,9 +270,7 @@ class PipelineRenderer:
             clip_score=selection.best_score,
             candidate_scores=selection.scores,
             timings_ms=timings,
-            models=self._model_names(
-                models, request.method, used_depth="camera" in extra and extra["camera"] != "none"
-            ),
+            models=self._model_names(models, request.method),
             extra=extra,
             mask=segmentation.record(),
         )
@@ -329,7 +347,37 @@ class PipelineRenderer:
         )
         return media, encode.encode_poster(frames[0])
 
-    def _model_names(self, models: ModelSet, method: str, *, used_depth: bool) -> dict[str, str]:
+    def _learned_flow(
+        self, models: ModelSet, image: np.ndarray, moving: np.ndarray
+    ) -> np.ndarray | None:
+        """The configured flow model's field (loaded once), or None: derive it."""
+        if self.config.flow_model is None:
+            return None
+        if self._flow is None:
+            self._flow = FlowPredictor(self.config.flow_model, models.device)
+        return self._flow(image, moving)
+
+    def _background_fill(
+        self, models: ModelSet, scene: prompt.ScenePrompt, seed: int
+    ) -> FillFn | None:
+        """The inpainting model paints the background layer on the full profile; the tiny
+        profile's random inpainter would paint noise, so it gets the classical fill."""
+        if self.config.profile != "full" or models.inpaint is None:
+            return None
+        inpaint = t2i.make_inpaint_fn(
+            models.inpaint,
+            scene.prompt,
+            scene.negative_prompt,
+            steps=self.config.resolved_inpaint_steps,
+            guidance=self.config.guidance,
+        )
+
+        def fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+            return inpaint(image, hole, [seed])[0]
+
+        return fill
+
+    def _model_names(self, models: ModelSet, method: str) -> dict[str, str]:
         """Role -> model name for the models this render actually ran."""
         roles = ["llm", "t2i", "clip"]
         if models.lora_applied:
@@ -337,8 +385,10 @@ class PipelineRenderer:
         roles += SEGMENTER_ROLES[self.config.mask_method_for(method)]
         if method == "masked-sampling":
             roles += ["inpaint", "vit"]
-        elif used_depth:
+        else:
             roles.append("depth")
+            if self.config.profile == "full":
+                roles.append("inpaint")
         return {role: models.names[role] for role in roles if role in models.names}
 
 

@@ -27,6 +27,8 @@ _SETTING_OF_FIELD = {
     "mask_min_coverage/mask_max_coverage": "render_mask_min_coverage",
     "model_sources": "model_sources",
     "model_cache_dir": "model_cache_dir",
+    "camera_amplitude": "render_camera_amplitude",
+    "flow_model": "render_flow_model",
 }
 
 
@@ -66,6 +68,8 @@ def pipeline_config(settings: Settings, device: str) -> PipelineConfig:
             seed=settings.render_seed,
             model_sources=dict(settings.model_sources),
             model_cache_dir=settings.model_cache_dir,
+            camera_amplitude=settings.render_camera_amplitude,
+            flow_model=settings.render_flow_model,
         )
     except PipelineConfigError as error:
         field_name = _SETTING_OF_FIELD.get(error.setting)

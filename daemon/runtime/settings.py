@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cap.document import DEFAULT_LIMITS, ParseLimits
+from daemon.runtime.image_source import check_image_source
 from daemon.runtime.setting_values import (
     CONFIG_FILE_ENV,
     ENV_PREFIX,
@@ -123,6 +124,12 @@ class Settings:
     render_llm_offload: bool = True
     render_torch_compile: bool = False
     render_dtype: str = "auto"
+    render_camera_amplitude: float = 0.02
+    render_flow_model: Path | None = None
+    # Where stills come from: "t2i" (generated, the papers' method) or "library" (vetted
+    # photos under image_library_dir/<hazard>/, pipeline/library.py).
+    image_source: str = "t2i"
+    image_library_dir: Path | None = None
     model_sources: Mapping[str, str] = field(default_factory=dict)
     # Renderer plug-in "module:function" called with the settings (tests, other renderers);
     # None = the generative pipeline (daemon/service/renderer_factory.py).
@@ -259,6 +266,7 @@ def _validate(s: Settings) -> None:
     if not 0 <= s.http_port <= 65535:
         raise SettingsError(env_name("http_port"), s.http_port, "must be in 0..65535")
     _check_render_workers(s.render_workers)
+    check_image_source(s)
     for name in (
         "topic_partitions",
         "queue_max",

@@ -153,6 +153,7 @@ def build_record(
         "reason": reason,
         "media": [_media_json(item) for item in outcome.media] if outcome else [],
         "kind": _media_kind(outcome),
+        "image_source": _image_source(outcome),
         "poster_url": outcome.poster_url if outcome else None,
         "alt_text": outcome.alt_text if outcome else None,
         "prompt": outcome.prompt if outcome else None,
@@ -171,6 +172,16 @@ def _media_kind(outcome: RenderOutcome | None) -> str | None:
     if outcome is None:
         return None
     return "card" if CARD_MODEL_ROLE in outcome.models else "animation"
+
+
+def _image_source(outcome: RenderOutcome | None) -> str | None:
+    """Where the animated still came from: ``library`` (an operator's photo,
+    pipeline/library.py) or ``t2i`` (generated); None for cards and records without media."""
+    if outcome is None:
+        return None
+    if "image_library" in outcome.models:
+        return "library"
+    return "t2i" if "t2i" in outcome.models else None
 
 
 def _media_json(item: CachedMedia) -> dict[str, Any]:

@@ -9,7 +9,9 @@ Three sources, chosen by settings:
   with a deterministic renderer; operators can use it to plug another implementation.
 - otherwise ``pipeline.renderer.build_renderer(config)``, one renderer per device of
   ``render_workers`` (``auto``: every CUDA GPU, else one on CPU), each with the
-  `PipelineConfig` that ``daemon.runtime.pipeline_settings`` derives from the settings.
+  `PipelineConfig` that ``daemon.runtime.pipeline_settings`` derives from the settings;
+  with ``image_source=library``, ``pipeline.library.build_library_renderer`` instead
+  (the operator's photos, animated; no text-to-image).
 
 Importing here, inside functions, keeps torch out of the daemon's import time.
 """
@@ -87,11 +89,18 @@ def build_renderers(settings: Settings) -> list[Renderer]:
         ]
     except PipelineSettingsError as error:
         raise RendererFactoryError(f"invalid pipeline settings: {error}") from error
+    library = settings.image_source == "library"
+    module_name = "pipeline.library" if library else "pipeline.renderer"
     try:
-        pipeline_renderer = importlib.import_module("pipeline.renderer")
+        pipeline_renderer = importlib.import_module(module_name)
     except ImportError as error:
         raise RendererFactoryError(
-            f"the generative pipeline (pipeline.renderer) cannot be imported: {error}; "
+            f"the generative pipeline ({module_name}) cannot be imported: {error}; "
             "set CINEALERT_RENDERER=module:function to use another renderer"
         ) from error
+    if library:
+        return [
+            pipeline_renderer.build_library_renderer(config, settings.image_library_dir)
+            for config in configs
+        ]
     return [pipeline_renderer.build_renderer(config) for config in configs]

@@ -1,4 +1,4 @@
-"""The Eulerian motion field and its Euler integration."""
+"""The image-derived Eulerian flow field: it follows the region, the depth and the kind."""
 
 from __future__ import annotations
 
@@ -6,106 +6,119 @@ import numpy as np
 import pytest
 
 from cap.taxonomy import MotionSpec, load_taxonomy
-from pipeline.motion import (
-    MAX_TURBULENCE_DEG,
-    euler_trajectories,
-    feather_weights,
-    motion_field,
-    smooth_noise,
-)
+from pipeline.motion import HAZARD_KINDS, FlowPrior, kind_from_direction, motion_prior, scene_flow
+
+SIZE = 96
 
 
-def band_mask(height: int = 64, width: int = 96) -> np.ndarray:
-    mask = np.zeros((height, width), dtype=bool)
-    mask[20:50, 10:80] = True
-    return mask
+def band(angle_deg: float, half_width: float = 8.0) -> np.ndarray:
+    """A straight band through the centre at ``angle_deg`` (image coordinates)."""
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32) - SIZE / 2
+    normal = np.radians(angle_deg + 90.0)
+    return np.abs(xs * np.cos(normal) + ys * np.sin(normal)) <= half_width
 
 
-@pytest.mark.parametrize("direction", [0.0, 90.0, 135.0, 270.0])
-def test_direction_and_speed_without_turbulence(direction: float) -> None:
-    mask = band_mask(width=256)
-    spec = MotionSpec(direction_deg=direction, speed=4.0, turbulence=0.0, camera="none")
-    field = motion_field(mask, spec, np.random.default_rng(0))
-    assert field.shape == (64, 256, 2) and field.dtype == np.float32
-    interior = field[30:40, 30:60].reshape(-1, 2)
-    # speed 4 px/frame at 512 px is 2 px/frame at 256 px; image y points down.
-    expected = 2.0 * np.array([np.cos(np.radians(direction)), np.sin(np.radians(direction))])
-    np.testing.assert_allclose(interior, np.broadcast_to(expected, interior.shape), atol=1e-5)
+def mean_direction_deg(field: np.ndarray, mask: np.ndarray) -> float:
+    vx, vy = field[mask].mean(axis=0)
+    return float(np.degrees(np.arctan2(vy, vx)) % 360.0)
 
 
-def test_zero_outside_the_mask_and_feathered_at_its_border() -> None:
-    mask = band_mask()
-    flood = load_taxonomy().get("flood").motion
-    field = motion_field(mask, flood, np.random.default_rng(0))
+def calm(kind: str, direction: float = 0.0, speed: float = 8.0) -> FlowPrior:
+    return FlowPrior(kind=kind, direction_deg=direction, speed=speed, turbulence=0.0)
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 60.0, 135.0])
+def test_water_runs_along_the_regions_own_axis_not_a_fixed_direction(angle: float) -> None:
+    mask = band(angle)
+    field = scene_flow(mask, calm("flow"), np.random.default_rng(0))
+    direction = mean_direction_deg(field, mask)
+    # Axial: either way along the band, the prior (rightwards) picks the sign.
+    assert min(abs(direction - angle) % 180.0, 180.0 - abs(direction - angle) % 180.0) < 8.0
+    assert field[mask].mean(axis=0)[0] >= 0.0
+
+
+@pytest.mark.parametrize("near_at_bottom", [True, False])
+def test_water_runs_downhill_in_depth(near_at_bottom: bool) -> None:
+    mask = band(90.0)  # a vertical channel: the axis says nothing about up or down
+    ramp = np.linspace(0.0, 1.0, SIZE, dtype=np.float32)[:, None].repeat(SIZE, axis=1)
+    depth = ramp if near_at_bottom else ramp[::-1].copy()
+    field = scene_flow(mask, calm("flow"), np.random.default_rng(0), depth)
+    vy = field[mask][:, 1].mean()
+    assert (vy > 0.3) if near_at_bottom else (vy < -0.3)
+
+
+def test_zero_outside_the_mask_and_slowing_toward_its_edges() -> None:
+    mask = band(0.0, half_width=16.0)
+    field = scene_flow(mask, calm("flow"), np.random.default_rng(0))
     speed = np.linalg.norm(field, axis=-1)
-    assert np.all(speed[~mask] == 0)
-    assert np.all(speed[mask] > 0)
-    full_speed = flood.speed * 96 / 512
-    # The border row moves slower than the interior, which moves at full speed.
-    assert speed[20, 40] < 0.75 * full_speed
-    assert speed[35, 45] == pytest.approx(full_speed, rel=1e-5)
+    assert np.all(speed[~mask] == 0.0)
+    centre = speed[SIZE // 2, 20:76].mean()
+    edge = speed[SIZE // 2 - 15, 20:76].mean()
+    assert centre > 0.3 and edge < 0.5 * centre
 
 
-def test_turbulence_bends_the_direction_smoothly_within_its_bound() -> None:
-    mask = np.ones((64, 64), dtype=bool)
-    spec = MotionSpec(direction_deg=0.0, speed=8.0, turbulence=0.5, camera="none")
-    field = motion_field(mask, spec, np.random.default_rng(3))
-    angles = np.degrees(np.arctan2(field[..., 1], field[..., 0]))
-    assert np.abs(angles).max() <= 0.5 * MAX_TURBULENCE_DEG + 1e-3
-    assert angles.std() > 1.0  # it does vary...
-    assert np.abs(np.diff(angles, axis=1)).max() < 3.0  # ...but smoothly between neighbours
-    again = motion_field(mask, spec, np.random.default_rng(3))
-    other = motion_field(mask, spec, np.random.default_rng(4))
-    assert np.array_equal(field, again)
-    assert not np.array_equal(field, other)
+def test_far_water_moves_fewer_pixels_than_near_water() -> None:
+    mask = np.zeros((SIZE, SIZE), dtype=bool)
+    mask[8:88, 8:88] = True
+    depth = np.full((SIZE, SIZE), 0.1, np.float32)
+    depth[:, 48:] = 0.9
+    field = scene_flow(mask, calm("drift"), np.random.default_rng(0), depth)
+    speed = np.linalg.norm(field, axis=-1)
+    assert speed[48, 60:80].mean() > 1.5 * speed[48, 16:36].mean()
 
 
-def test_smooth_noise_range() -> None:
-    noise = smooth_noise(40, 50, 4, np.random.default_rng(0))
-    assert noise.shape == (40, 50)
-    assert noise.min() >= -1.0 and noise.max() <= 1.0
+def test_fire_rises_and_sways_more_higher_up() -> None:
+    mask = np.zeros((SIZE, SIZE), dtype=bool)
+    mask[8:88, 8:88] = True
+    prior = FlowPrior(kind="rise", direction_deg=270.0, speed=8.0, turbulence=0.8)
+    field = scene_flow(mask, prior, np.random.default_rng(3))
+    assert field[mask][:, 1].mean() < -0.2
+    top, bottom = field[20:40, 16:80], field[56:76, 16:80]
+    sway_top = np.abs(top[..., 0] / np.linalg.norm(top, axis=-1)).mean()
+    sway_bottom = np.abs(bottom[..., 0] / np.linalg.norm(bottom, axis=-1)).mean()
+    assert sway_top > 1.5 * sway_bottom
+    assert np.linalg.norm(top, axis=-1).mean() > np.linalg.norm(bottom, axis=-1).mean()
 
 
-def test_feather_weights_profile() -> None:
-    mask = np.zeros((20, 20), dtype=bool)
-    mask[5:15, :] = True
-    weights = feather_weights(mask, 2)
-    column = weights[:, 10]
-    assert np.all(column[:5] == 0) and np.all(column[15:] == 0)
-    assert column[5] == pytest.approx(3 / 5)  # 3 of 5 rows of the box are inside
-    assert column[6] == pytest.approx(4 / 5)
-    assert column[10] == pytest.approx(1.0)
+def test_snow_falls_with_only_a_slight_wind() -> None:
+    mask = np.ones((SIZE, SIZE), dtype=bool)
+    prior = FlowPrior(kind="fall", direction_deg=95.0, speed=8.0, turbulence=0.5)
+    vx, vy = scene_flow(mask, prior, np.random.default_rng(0))[32:64, 32:64].reshape(-1, 2).T
+    assert vy.mean() > 0.5 and np.all(np.abs(vx) < 0.5 * vy)
 
 
-def test_euler_steps_follow_a_constant_field() -> None:
-    field = np.zeros((16, 16, 2), dtype=np.float32)
-    field[..., 0] = 0.5
-    field[..., 1] = 0.25
-    backward = euler_trajectories(field, 4, sign=-1.0)
-    forward = euler_trajectories(field, 4, sign=1.0)
-    assert len(backward) == 5
-    np.testing.assert_allclose(backward[4][8, 8], [8 - 2.0, 8 - 1.0], atol=1e-5)
-    np.testing.assert_allclose(forward[4][8, 8], [8 + 2.0, 8 + 1.0], atol=1e-5)
+def test_waves_push_to_and_fro_in_bands() -> None:
+    mask = np.ones((SIZE, SIZE), dtype=bool)
+    field = scene_flow(mask, calm("wave", direction=0.0), np.random.default_rng(0))
+    vx = field[48, 10:86, 0]
+    assert (vx > 0.2).any() and (vx < -0.2).any()
 
 
-def test_euler_steps_stop_where_the_field_is_zero() -> None:
-    field = np.zeros((8, 32, 2), dtype=np.float32)
-    field[:, :10, 0] = 1.0  # flow right, up to column 9
-    path = euler_trajectories(field, 20, sign=1.0)
-    # A particle starting at x = 3 stops once it reaches the still region at x = 10.
-    assert path[20][4, 3, 0] == pytest.approx(10.0, abs=1e-4)
-    assert path[20][4, 20, 0] == pytest.approx(20.0)
+def test_seeded_and_deterministic() -> None:
+    mask = band(20.0)
+    prior = FlowPrior(kind="flow", direction_deg=0.0, speed=2.0, turbulence=0.6)
+    first = scene_flow(mask, prior, np.random.default_rng(5))
+    assert np.array_equal(first, scene_flow(mask, prior, np.random.default_rng(5)))
+    assert not np.array_equal(first, scene_flow(mask, prior, np.random.default_rng(6)))
 
 
-def test_bad_specs_are_rejected() -> None:
-    mask = band_mask()
+def test_the_taxonomy_motion_is_the_prior() -> None:
+    taxonomy = load_taxonomy()
+    for name in taxonomy.renderable:
+        prior = motion_prior(name, taxonomy.get(name).motion)
+        assert prior.speed == taxonomy.get(name).motion.speed
+        assert prior.kind == HAZARD_KINDS.get(name, prior.kind)
+    assert motion_prior("wildfire", taxonomy.get("wildfire").motion).kind == "rise"
+    assert kind_from_direction(270.0) == "rise" and kind_from_direction(90.0) == "fall"
+    assert motion_prior("not_listed", MotionSpec(0.0, 1.0, 0.0, "none")).kind == "flow"
+
+
+def test_bad_inputs_are_rejected() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        FlowPrior(kind="swirl", direction_deg=0.0, speed=1.0, turbulence=0.0)
     with pytest.raises(ValueError, match="turbulence"):
-        motion_field(mask, MotionSpec(0.0, 1.0, 1.5, "none"), np.random.default_rng(0))
-    with pytest.raises(ValueError, match="speed"):
-        motion_field(mask, MotionSpec(0.0, -1.0, 0.0, "none"), np.random.default_rng(0))
+        FlowPrior(kind="flow", direction_deg=0.0, speed=1.0, turbulence=2.0)
     with pytest.raises(ValueError, match="mask"):
-        motion_field(
-            mask.astype(np.uint8), MotionSpec(0.0, 1.0, 0.0, "none"), np.random.default_rng(0)
-        )
-    with pytest.raises(ValueError, match="steps"):
-        euler_trajectories(np.zeros((4, 4, 2), dtype=np.float32), -1, sign=1.0)
+        scene_flow(np.ones((4, 4)), calm("flow"), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="depth"):
+        scene_flow(np.ones((4, 4), bool), calm("flow"), np.random.default_rng(0), np.ones((3, 3)))

@@ -166,7 +166,7 @@ def test_build_renderer_is_lazy_and_reports_its_profile() -> None:
 
 
 @pytest.mark.slow
-def test_cinemagraph_uses_depth_only_for_hazards_with_a_camera_move(
+def test_cinemagraph_takes_depth_always_and_moves_the_camera_as_the_hazard_suggests(
     sweep_renderer: PipelineRenderer,
 ) -> None:
     taxonomy = load_taxonomy()
@@ -178,6 +178,9 @@ def test_cinemagraph_uses_depth_only_for_hazards_with_a_camera_move(
     assert with_camera.extra["camera"] == taxonomy.get(moving).motion.camera
     assert "depth" in with_camera.timings_ms
     assert with_camera.models["depth"] == "tiny-random/depth"
+    assert with_camera.extra["hole_fill"] == "classical"  # tiny profile: no real inpainter
     without = sweep_renderer.render(RenderRequest(hazard=still, method="cinemagraph"))
     assert without.extra["camera"] == "none"
-    assert "depth" not in without.timings_ms and "depth" not in without.models
+    assert without.extra["hole_fill"] == "still"
+    # Depth shapes the flow (downhill, perspective) even without a camera move.
+    assert "depth" in without.timings_ms and without.models["depth"] == "tiny-random/depth"
