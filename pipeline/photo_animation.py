@@ -15,7 +15,7 @@ import torch
 
 from cap.taxonomy import HazardSpec
 from pipeline import depth as depth_stage
-from pipeline import encode, mask
+from pipeline import encode
 from pipeline.alt_text import alt_text
 from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph, animation_device
 from pipeline.config import PipelineConfig
@@ -23,6 +23,7 @@ from pipeline.interface import RenderError, RenderResult
 from pipeline.layers import FillFn
 from pipeline.model_set import ModelSet
 from pipeline.motion import motion_prior
+from pipeline.segment import given_mask_record, segment, segmenter_roles
 
 _T = TypeVar("_T")
 StageCallback = Callable[[str, float], None]
@@ -95,11 +96,16 @@ def animate_photo(
     extra: dict[str, object] = {"photo": inputs.name, "hazard": hazard.name, "seed": settings.seed}
     # 1. What moves: the given mask, else the segmenter.
     moving = inputs.mask
+    mask_record = given_mask_record(moving) if moving is not None else None
     extra["mask_source"] = "given"
     if moving is None:
         models = _need(models, "a mask (no mask was given)")
-        segmentation = run("mask", lambda: _segment(models, image, hazard, settings.pipeline))
+        segmentation = run(
+            "mask",
+            lambda: segment(models, image, hazard.segment_prompt, settings.pipeline, "cinemagraph"),
+        )
         moving = segmentation.mask
+        mask_record = segmentation.record()
         extra.update(
             mask_source=segmentation.method,
             mask_fallback=segmentation.fallback,
@@ -109,8 +115,10 @@ def animate_photo(
     depth_map = inputs.depth
     extra["depth_source"] = "given" if depth_map is not None else "none"
     if depth_map is None and estimate_depth:
-        model_set = _need(models, "depth estimation (--depth-model)")
-        depth_map = run("depth", lambda: depth_stage.estimate_depth(model_set.depth, image))
+        depth_model = _need(models, "depth estimation (--depth-model)").depth
+        if depth_model is None:
+            raise RenderError("models_needed", "depth estimation needs the depth model; not loaded")
+        depth_map = run("depth", lambda: depth_stage.estimate_depth(depth_model, image))
         extra["depth_source"] = "model"
     # 3. The cinemagraph.
     device = models.device if models is not None else _device(settings.pipeline.device)
@@ -159,8 +167,7 @@ def animate_photo(
     used = {inputs.source: inputs.name or "given"}
     if models is not None:
         if inputs.mask is None:
-            clipseg = settings.pipeline.mask_method == "clipseg"
-            roles = ["clipseg"] if clipseg else ["grounding_dino", "sam"]
+            roles = segmenter_roles(settings.pipeline, "cinemagraph")
             used.update({role: models.names[role] for role in roles if role in models.names})
         if extra["depth_source"] == "model":
             used["depth"] = models.names.get("depth", "depth")
@@ -175,6 +182,7 @@ def animate_photo(
         timings_ms=timings,
         models=used,
         extra=extra,
+        mask=mask_record,
     )
     return PhotoAnimation(result, frames)
 
@@ -190,22 +198,3 @@ def _need(models: ModelSet | None, what: str) -> ModelSet:
     if models is None:
         raise RenderError("models_needed", f"{what} needs the models; none were loaded")
     return models
-
-
-def _segment(
-    models: ModelSet, image: np.ndarray, hazard: HazardSpec, config: PipelineConfig
-) -> mask.SegmentationResult:
-    if config.mask_method == "clipseg":
-        if models.clipseg is None:
-            raise RenderError("mask_failed", "mask method clipseg but no CLIPSeg model loaded")
-        return mask.clipseg_mask(models.clipseg, image, hazard.segment_prompt)
-    if models.grounding_dino is None or models.sam is None:
-        raise RenderError("mask_failed", "mask method langsam but GroundingDINO/SAM not loaded")
-    return mask.langsam_mask(
-        models.grounding_dino,
-        models.sam,
-        image,
-        hazard.segment_prompt,
-        box_threshold=config.box_threshold,
-        text_threshold=config.text_threshold,
-    )

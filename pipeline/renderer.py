@@ -17,7 +17,7 @@ import numpy as np
 
 from cap.taxonomy import HazardSpec, UnknownHazardError, load_taxonomy
 from pipeline import depth as depth_stage
-from pipeline import encode, mask, prompt, registry, select, t2i
+from pipeline import encode, prompt, registry, segment, select, t2i
 from pipeline.alt_text import alt_text
 from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph, animation_device
 from pipeline.config import SEGMENTER_ROLES, PipelineConfig
@@ -191,7 +191,8 @@ class PipelineRenderer:
         image = candidates[selection.best_index]
         # 4. What moves.
         segmentation = timer.run(
-            "mask", lambda: self._segment(models, image, hazard.segment_prompt, request.method)
+            "mask",
+            lambda: segment.segment(models, image, hazard.segment_prompt, config, request.method),
         )
         # 5. Animate with the requested method.
         extra: dict[str, object] = {}
@@ -273,27 +274,6 @@ class PipelineRenderer:
             models=self._model_names(models, request.method),
             extra=extra,
             mask=segmentation.record(),
-        )
-
-    def _segment(
-        self, models: ModelSet, image: np.ndarray, text: str, method: str
-    ) -> mask.SegmentationResult:
-        config = self.config
-        bounds = mask.CoverageBounds(config.mask_min_coverage, config.mask_max_coverage)
-        if config.mask_method_for(method) == "clipseg":
-            if models.clipseg is None:
-                raise RenderError("mask_failed", "mask method clipseg but no CLIPSeg model loaded")
-            return mask.clipseg_mask(models.clipseg, image, text, bounds=bounds)
-        if models.grounding_dino is None or models.sam is None:
-            raise RenderError("mask_failed", "mask method langsam but GroundingDINO/SAM not loaded")
-        return mask.langsam_mask(
-            models.grounding_dino,
-            models.sam,
-            image,
-            text,
-            box_threshold=config.box_threshold,
-            text_threshold=config.text_threshold,
-            bounds=bounds,
         )
 
     def _masked_sampling(  # noqa: PLR0917 - private, called once

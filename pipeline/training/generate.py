@@ -70,6 +70,7 @@ def generate_sets(
                 max_new_tokens=config.resolved_prompt_tokens,
                 sample=config.prompt_sampling,
                 seed=config.seed,
+                adapter=models.lora_applied,
             )
             images = t2i.generate_candidates(
                 models.t2i,
