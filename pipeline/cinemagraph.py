@@ -149,7 +149,9 @@ def animate_cinemagraph(  # noqa: PLR0917 - positional order is the stage contra
             image, mask, points, (forward, backward, depth_map.unsqueeze(-1)), path, config
         )
         clock.lap("splat")
-    hole_fill = "still" if path == "none" else ("classical" if fill is None else "inpaint")
+    # What painted the disoccluded background: the inpainter only when it had work.
+    painted = fill is not None and layer_pixels > 0
+    hole_fill = "still" if path == "none" else ("inpaint" if painted else "classical")
     return CinemagraphResult(
         output, flow, path, hole_fill, hole_fraction, layer_pixels, str(target), clock.laps
     )

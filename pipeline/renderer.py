@@ -230,6 +230,7 @@ class PipelineRenderer:
                 camera=animation.camera,
                 hole_fill=animation.hole_fill,
                 hole_fraction=round(animation.hole_fraction, 4),
+                background_layer_pixels=animation.background_pixels,
                 animation_device=animation.device,
                 animation_timings_ms=animation.timings_ms,
             )
@@ -271,7 +272,9 @@ class PipelineRenderer:
             clip_score=selection.best_score,
             candidate_scores=selection.scores,
             timings_ms=timings,
-            models=self._model_names(models, request.method),
+            models=self._model_names(
+                models, request.method, painted=extra.get("hole_fill") == "inpaint"
+            ),
             extra=extra,
             mask=segmentation.record(),
         )
@@ -357,7 +360,7 @@ class PipelineRenderer:
 
         return fill
 
-    def _model_names(self, models: ModelSet, method: str) -> dict[str, str]:
+    def _model_names(self, models: ModelSet, method: str, *, painted: bool) -> dict[str, str]:
         """Role -> model name for the models this render actually ran."""
         roles = ["llm", "t2i", "clip"]
         if models.lora_applied:
@@ -367,7 +370,7 @@ class PipelineRenderer:
             roles += ["inpaint", "vit"]
         else:
             roles.append("depth")
-            if self.config.profile == "full":
+            if painted:  # the inpainter painted the camera's background layer
                 roles.append("inpaint")
         return {role: models.names[role] for role in roles if role in models.names}
 

@@ -184,3 +184,18 @@ def test_cinemagraph_takes_depth_always_and_moves_the_camera_as_the_hazard_sugge
     assert without.extra["hole_fill"] == "still"
     # Depth shapes the flow (downhill, perspective) even without a camera move.
     assert "depth" in without.timings_ms and without.models["depth"] == "tiny-random/depth"
+
+
+@pytest.mark.slow
+def test_the_full_profile_paints_the_background_layer_with_the_inpainting_model(
+    tiny_models: ModelSet,
+) -> None:
+    # The tiny weights stand in for real ones: the code path is the full profile's.
+    config = SWEEP_CONFIG.with_changes(profile="full", inpaint_steps=1)
+    renderer = PipelineRenderer(config, models=tiny_models)
+    # The tiny diffusion inpainter really runs (once, in the camera's background layer).
+    result = renderer.render(RenderRequest(hazard="landslide", method="cinemagraph"))
+    assert result.extra["camera"] == "up-down"
+    assert result.extra["background_layer_pixels"] > 0  # the random depth has jumps
+    assert result.extra["hole_fill"] == "inpaint"
+    assert result.models["inpaint"] == "tiny-random/inpaint"
