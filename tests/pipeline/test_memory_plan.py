@@ -38,6 +38,8 @@ def test_known_architecture_sizes_and_sharing(memory: dict[str, memory_plan.Role
     assert memory["inpaint"].parameters == 859_535_364
     assert memory["t2i"].parameters == 859_520_964 + 83_653_863 + 123_060_480
     assert all(entry.bytes == 2 * entry.parameters for entry in memory.values())  # float16
-    # The serving plan keeps the LLM in CPU memory and loads one segmenter per method.
+    # The serving plan keeps the LLM in CPU memory and loads one segmenter per method; the
+    # cinemagraph keeps the inpainting UNet for its background layer, not ViT.
     served = memory_plan.plan(memory, "cinemagraph", llm_offload=True)
-    assert served["llm"] == "cpu" and "inpaint" not in served and "clipseg" not in served
+    assert served["llm"] == "cpu" and served["inpaint"] == "cuda"
+    assert "clipseg" not in served and "vit" not in served
