@@ -53,6 +53,21 @@ def generations(model: Any, tokenizer: Any, tokens: int) -> dict[str, str]:
     }
 
 
+def verify_adapter(cache: Path, out: Path, tokens: int) -> int:
+    """Load the saved adapter onto a fresh base through the path the renderer uses
+    (`apply_adapter`: checked, then peft) and compare its generations with results.json."""
+    from pipeline.model_set import TextModel  # noqa: PLC0415
+    from pipeline.training.adapter import apply_adapter  # noqa: PLC0415
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    model, tokenizer, _ = load_gemma(cache)
+    tuned = apply_adapter(TextModel(model, tokenizer), out / "adapter", BASE_NAME)
+    again = generations(tuned.model, tokenizer, tokens)
+    same = {keywords: again[keywords] == results["after"][keywords] for keywords in KEYWORDS}
+    print(json.dumps({"same_as_after_training": same}, indent=2))
+    return 0 if all(same.values()) else 1
+
+
 def main() -> int:
     """Run the experiment and write results.json into --out."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -64,8 +79,13 @@ def main() -> int:
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--new-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--verify", action="store_true", help="reload --out's adapter and compare generations"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.verify:
+        return verify_adapter(args.cache, args.out, args.new_tokens)
     args.out.mkdir(parents=True, exist_ok=True)
 
     def log(message: str) -> None:
