@@ -13,11 +13,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-NO_HUMANS = "Do not include any humans."
+from pipeline.metadata_prompt import ANSWER_PREFIX, adapter_instruction
+from pipeline.prompt import NO_HUMANS_INSTRUCTION
+
+# The same instruction and opening the renderer's prompt stage uses, so that a trained
+# adapter writes what the renderer expects.
+NO_HUMANS = f"{NO_HUMANS_INSTRUCTION}."
 # The paper's template, slot by slot (its Fig. 3 example reads "The image captures ...
-# The mood of the image is ..."); kept here so the lead can unify it with prompt.py's.
+# The mood of the image is ...").
 TEMPLATE = (
-    "The image captures {scene}. It is {time_of_day}, with {lighting}. "
+    ANSWER_PREFIX + " {scene}. It is {time_of_day}, with {lighting}. "
     "In view: {objects}. The mood of the image is {mood}. " + NO_HUMANS
 )
 
@@ -108,7 +113,7 @@ class Metadata:
 
 def instruction(keywords: str) -> str:
     """The training prompt, as the renderer asks it: ``[INST] Flood [/INST]``."""
-    return f"[INST] {keywords.strip()} [/INST]"
+    return adapter_instruction(keywords)
 
 
 def _scene(caption: str, words: list[str]) -> str:
