@@ -23,6 +23,7 @@ from typing import Any
 
 from cap.document import DEFAULT_LIMITS, ParseLimits
 from daemon.runtime.image_source import check_image_source
+from daemon.runtime.kafka_security import check_kafka_security
 from daemon.runtime.setting_values import (
     CONFIG_FILE_ENV,
     ENV_PREFIX,
@@ -56,7 +57,6 @@ RENDER_METHODS = ("cinemagraph", "masked-sampling")
 CARD_POLICIES = ("off", "fallback", "first", "only")
 MEDIA_BACKENDS = ("local", "s3")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 KAFKA_COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
 SIGNATURE_POLICIES = ("off", "verify-if-present", "require")
 KAFKA_ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
@@ -309,7 +309,7 @@ def _validate(s: Settings) -> None:
             raise SettingsError(MODEL_SOURCE_ENV_PREFIX + role.upper(), role, "unknown role")
     if s.media_backend == "s3" and not s.s3_bucket:
         raise SettingsError(env_name("s3_bucket"), s.s3_bucket, "required when media_backend=s3")
-    _check_kafka_security(s)
+    check_kafka_security(s)
     _check_trust(s)
     _check_choice("kafka_compression", s.kafka_compression, KAFKA_COMPRESSIONS)
     _check_choice("kafka_isolation_level", s.kafka_isolation_level, KAFKA_ISOLATION_LEVELS)
@@ -361,41 +361,4 @@ def _check_render_workers(value: str) -> None:
             env_name("render_workers"),
             value,
             "must be 'auto', 'cpu' or distinct CUDA devices like 'cuda:0,cuda:1'",
-        )
-
-
-def _check_kafka_security(s: Settings) -> None:
-    protocol = s.kafka_security_protocol
-    uses_sasl = protocol.startswith("SASL_")
-    uses_ssl = protocol in ("SSL", "SASL_SSL")
-    if uses_sasl:
-        if s.kafka_sasl_mechanism is None:
-            raise SettingsError(env_name("kafka_sasl_mechanism"), None, f"required with {protocol}")
-        _check_choice("kafka_sasl_mechanism", s.kafka_sasl_mechanism, KAFKA_SASL_MECHANISMS)
-        for name in ("kafka_sasl_username", "kafka_sasl_password"):
-            if not getattr(s, name):
-                # Never echo a password back, even an empty one.
-                raise SettingsError(env_name(name), "<unset>", f"required with {protocol}")
-    elif s.kafka_sasl_mechanism is not None:
-        raise SettingsError(
-            env_name("kafka_sasl_mechanism"),
-            s.kafka_sasl_mechanism,
-            f"SASL needs kafka_security_protocol SASL_PLAINTEXT or SASL_SSL, not {protocol}",
-        )
-    ssl_files = {
-        "kafka_ssl_cafile": s.kafka_ssl_cafile,
-        "kafka_ssl_certfile": s.kafka_ssl_certfile,
-        "kafka_ssl_keyfile": s.kafka_ssl_keyfile,
-    }
-    if not uses_ssl:
-        for name, value in ssl_files.items():
-            if value is not None:
-                raise SettingsError(
-                    env_name(name), str(value), f"SSL files need SSL or SASL_SSL, not {protocol}"
-                )
-    if (s.kafka_ssl_certfile is None) != (s.kafka_ssl_keyfile is None):
-        raise SettingsError(
-            env_name("kafka_ssl_keyfile"),
-            str(s.kafka_ssl_keyfile),
-            "kafka_ssl_certfile and kafka_ssl_keyfile go together",
         )
