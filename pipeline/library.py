@@ -13,8 +13,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from cap.taxonomy import HazardSpec, UnknownHazardError, load_taxonomy
 from pipeline import registry, t2i
 from pipeline.cinemagraph import CinemagraphConfig
@@ -158,20 +156,16 @@ class LibraryRenderer:
 
     def _fill(self, models: ModelSet | None, hazard: HazardSpec, seed: int) -> FillFn | None:
         """The inpainting model paints the background layer on the full profile."""
-        if models is None or self.config.profile != "full":
+        if models is None or self.config.profile != "full" or models.inpaint is None:
             return None
-        inpaint = t2i.make_inpaint_fn(
+        return t2i.make_background_fill(
             models.inpaint,
             hazard.keywords,
             "",
             steps=self.config.resolved_inpaint_steps,
             guidance=self.config.guidance,
+            seed=seed,
         )
-
-        def fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-            return inpaint(image, hole, [seed])[0]
-
-        return fill
 
 
 def build_library_renderer(config: PipelineConfig, root: Path) -> LibraryRenderer:

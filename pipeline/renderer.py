@@ -347,18 +347,14 @@ class PipelineRenderer:
         profile's random inpainter would paint noise, so it gets the classical fill."""
         if self.config.profile != "full" or models.inpaint is None:
             return None
-        inpaint = t2i.make_inpaint_fn(
+        return t2i.make_background_fill(
             models.inpaint,
             scene.prompt,
             scene.negative_prompt,
             steps=self.config.resolved_inpaint_steps,
             guidance=self.config.guidance,
+            seed=seed,
         )
-
-        def fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-            return inpaint(image, hole, [seed])[0]
-
-        return fill
 
     def _model_names(self, models: ModelSet, method: str, *, painted: bool) -> dict[str, str]:
         """Role -> model name for the models this render actually ran."""

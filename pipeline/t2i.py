@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from pipeline.layers import FillFn
 from pipeline.masked_sampling import InpaintFn
 
 
@@ -125,3 +126,16 @@ def make_inpaint_fn(
         return [np.where(mask[:, :, None], painted, image) for painted in painted_images]
 
     return inpaint
+
+
+def make_background_fill(
+    pipe: Any, prompt: str, negative_prompt: str, *, steps: int, guidance: float, seed: int
+) -> FillFn:
+    """A cinemagraph ``FillFn``: the inpainting model paints the background layer's hole
+    once per render (paper 2 inpaints the occluded layer), seeded like the render."""
+    inpaint = make_inpaint_fn(pipe, prompt, negative_prompt, steps=steps, guidance=guidance)
+
+    def fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        return inpaint(image, hole, [seed])[0]
+
+    return fill
