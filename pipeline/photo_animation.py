@@ -6,9 +6,7 @@ and for the daemon's image-library source. Returns the same `RenderResult` as a 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -24,9 +22,7 @@ from pipeline.layers import FillFn
 from pipeline.model_set import ModelSet
 from pipeline.motion import motion_prior
 from pipeline.segment import given_mask_record, segment, segmenter_roles
-
-_T = TypeVar("_T")
-StageCallback = Callable[[str, float], None]
+from pipeline.stage_timer import StageCallback, StageTimer
 
 
 @dataclass(frozen=True)
@@ -76,21 +72,10 @@ def animate_photo(
     ``models`` is needed only for what the inputs lack: a mask (LangSAM or CLIPSeg per
     ``settings.pipeline.mask_method``) or, with ``estimate_depth``, a depth map.
     """
-    timings: dict[str, float] = {}
     started = time.perf_counter()
 
-    def run(stage: str, action: Callable[[], _T]) -> _T:
-        begun = time.perf_counter()
-        try:
-            return action()
-        except RenderError:
-            raise
-        except Exception as error:
-            raise RenderError(f"{stage}_failed", f"{type(error).__name__}: {error}") from error
-        finally:
-            timings[stage] = (time.perf_counter() - begun) * 1000.0
-            if on_stage is not None:
-                on_stage(stage, timings[stage])
+    timer = StageTimer(on_stage=on_stage)
+    timings, run = timer.timings, timer.run
 
     image = inputs.image
     extra: dict[str, object] = {"photo": inputs.name, "hazard": hazard.name, "seed": settings.seed}

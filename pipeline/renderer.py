@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -29,38 +26,10 @@ from pipeline.masked_sampling import MaskedSamplingConfig, animate_masked_sampli
 from pipeline.model_set import ModelSet
 from pipeline.motion import motion_prior
 from pipeline.prompt_cache import PromptCache
+from pipeline.stage_timer import StageCallback, StageProbe, StageTimer
 
 _T = TypeVar("_T")
 _SEED_SPACE = 2**31
-
-
-StageCallback = Callable[[str, float], None]
-# Wraps each stage (benchmarks use it to measure memory and FLOPs of exactly that stage).
-StageProbe = Callable[[str], AbstractContextManager[object]]
-
-
-@dataclass
-class _Timer:
-    """Per-stage wall-clock milliseconds; a failing stage is named in the `RenderError`."""
-
-    on_stage: StageCallback | None = None
-    probe: StageProbe | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def run(self, stage: str, action: Callable[[], _T]) -> _T:
-        started = time.perf_counter()
-        try:
-            with self.probe(stage) if self.probe is not None else nullcontext():
-                return action()
-        except RenderError:
-            raise
-        except Exception as error:
-            # Every failure leaves as a RenderError naming its stage; the cause is chained.
-            raise RenderError(f"{stage}_failed", f"{type(error).__name__}: {error}") from error
-        finally:
-            self.timings[stage] = (time.perf_counter() - started) * 1000.0
-            if self.on_stage is not None:
-                self.on_stage(stage, self.timings[stage])
 
 
 def request_seed(config_seed: int, request_seed: int) -> int:
@@ -160,7 +129,7 @@ class PipelineRenderer:
         size = config.resolved_image_size
         seed = request_seed(config.seed, request.seed)
         rng = np.random.default_rng([config.seed, request.seed])
-        timer = _Timer(self.on_stage, self.probe)
+        timer = StageTimer(self.on_stage, self.probe)
         started = time.perf_counter()
 
         # 1. Prompt: metadata LLM (or the hazard's template when configured), once per
