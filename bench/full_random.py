@@ -110,15 +110,7 @@ def _diffusion(reduced: bool) -> tuple[Any, Any]:
     text_encoder = tiny_models.in_eval_mode(CLIPTextModel(text_config))
     # A scheduler's tables live on the CPU whatever device the models are built on.
     with torch.device("cpu"):
-        scheduler = diffusion_parts.few_step_scheduler(
-            {
-                "beta_start": 0.00085,
-                "beta_end": 0.012,
-                "beta_schedule": "scaled_linear",
-                "num_train_timesteps": 1000,
-                "steps_offset": 1,
-            }
-        )
+        scheduler = diffusion_parts.few_step_scheduler(diffusion_parts.SD1_NOISE_SCHEDULE)
     t2i: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
         vae=_sd_vae(reduced),
         text_encoder=text_encoder,

@@ -22,6 +22,15 @@ from diffusers import DPMSolverMultistepScheduler, StableDiffusionInpaintPipelin
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 _NO_SAFETY = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+# SD1.x's training noise schedule: what a checkpoint's scheduler config holds, for the
+# pipelines built here without a checkpoint (tiny random models, full-size random bench).
+SD1_NOISE_SCHEDULE = {
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "num_train_timesteps": 1000,
+    "steps_offset": 1,
+}
 
 
 def few_step_scheduler(config: Any) -> Any:

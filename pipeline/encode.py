@@ -142,6 +142,11 @@ def encode_mp4(frames: Sequence[np.ndarray], fps: float) -> MediaFile:
     return MediaFile("mp4", "video/mp4", data, even_width, even_height, len(frames), fps)
 
 
+def encode_media(frames: Sequence[np.ndarray], fps: float) -> tuple[MediaFile, ...]:
+    """Every animated format a record carries, in its order: GIF, WebP, MP4."""
+    return encode_gif(frames, fps), encode_webp(frames, fps), encode_mp4(frames, fps)
+
+
 def encode_poster(frame: np.ndarray) -> MediaFile:
     """A still PNG of one frame (the poster shown before the animation loads)."""
     height, width = check_frames([frame])

@@ -119,9 +119,10 @@ class LibraryRenderer:
             except StillInputError as error:
                 raise RenderError("library_photo_unreadable", str(error)) from error
             # Depth from the model only where it is real (full profile).
-            estimate = inputs.depth is None and self.config.profile == "full"
-            needs_models = inputs.mask is None or estimate
-            models = self._load() if needs_models or self.config.profile == "full" else None
+            full = self.config.profile == "full"
+            estimate = inputs.depth is None and full
+            # The full profile also paints the camera's background layer with its inpainter.
+            models = self._load() if inputs.mask is None or full else None
             settings = PhotoSettings(
                 cinemagraph=self.cinemagraph,
                 pipeline=self.config,

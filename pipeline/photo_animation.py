@@ -135,14 +135,7 @@ def animate_photo(
     )
     # 4. Encode and describe.
     frames, fps = animation.frames, settings.cinemagraph.fps
-    media = run(
-        "encode",
-        lambda: (
-            encode.encode_gif(frames, fps),
-            encode.encode_webp(frames, fps),
-            encode.encode_mp4(frames, fps),
-        ),
-    )
+    media = run("encode", lambda: encode.encode_media(frames, fps))
     poster = run("poster", lambda: encode.encode_poster(frames[0]))
     description = run(
         "alt_text",

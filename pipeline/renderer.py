@@ -17,7 +17,7 @@ from pipeline import depth as depth_stage
 from pipeline import encode, prompt, registry, segment, select, t2i
 from pipeline.alt_text import alt_text
 from pipeline.cinemagraph import CinemagraphConfig, animate_cinemagraph, animation_device
-from pipeline.config import SEGMENTER_ROLES, PipelineConfig
+from pipeline.config import PipelineConfig
 from pipeline.features import vit_embedder
 from pipeline.interface import METHODS, MediaFile, RenderError, RenderRequest, RenderResult
 from pipeline.layers import FillFn
@@ -292,12 +292,7 @@ class PipelineRenderer:
 
     @staticmethod
     def _encode(frames: list[np.ndarray], fps: float) -> tuple[tuple[MediaFile, ...], MediaFile]:
-        media = (
-            encode.encode_gif(frames, fps),
-            encode.encode_webp(frames, fps),
-            encode.encode_mp4(frames, fps),
-        )
-        return media, encode.encode_poster(frames[0])
+        return encode.encode_media(frames, fps), encode.encode_poster(frames[0])
 
     def _learned_flow(
         self, models: ModelSet, image: np.ndarray, moving: np.ndarray
@@ -330,7 +325,7 @@ class PipelineRenderer:
         roles = ["llm", "t2i", "clip"]
         if models.lora_applied:
             roles.insert(1, "lora")
-        roles += SEGMENTER_ROLES[self.config.mask_method_for(method)]
+        roles += segment.segmenter_roles(self.config, method)
         if method == "masked-sampling":
             roles += ["inpaint", "vit"]
         else:

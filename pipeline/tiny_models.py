@@ -161,15 +161,7 @@ def build_diffusion() -> tuple[Any, Any]:
     with seeded(4):
         inpaint_unet = _unet(in_channels=9)  # latents + mask + masked-image latents
     # SD1.5's noise schedule with the full profile's few-step solver.
-    scheduler = diffusion_parts.few_step_scheduler(
-        {
-            "beta_start": 0.00085,
-            "beta_end": 0.012,
-            "beta_schedule": "scaled_linear",
-            "num_train_timesteps": 1000,
-            "steps_offset": 1,
-        }
-    )
+    scheduler = diffusion_parts.few_step_scheduler(diffusion_parts.SD1_NOISE_SCHEDULE)
     t2i: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
         vae=vae,
         text_encoder=text_encoder,

@@ -14,7 +14,7 @@ from pipeline.alt_text import HAZARD_PHRASES, MAX_ALERT_CHARS, primary_language,
 from pipeline.card.compose import CARD_FPS, CARD_FRAMES, CARD_SIZE, card_frames, warm_fonts
 from pipeline.card.content import expiry_line
 from pipeline.card.palette import colours_for
-from pipeline.encode import encode_gif, encode_mp4, encode_poster, encode_webp
+from pipeline.encode import encode_media, encode_poster
 from pipeline.interface import CardText, RenderError, RenderRequest, RenderResult
 
 PROFILE = "card"
@@ -74,11 +74,7 @@ class CardRenderer:
         except ValueError as error:
             raise RenderError("card-failed", str(error)) from error
         mark = stage("draw", started)
-        media = (
-            encode_gif(frames, self.fps),
-            encode_webp(frames, self.fps),
-            encode_mp4(frames, self.fps),
-        )
+        media = encode_media(frames, self.fps)
         poster = encode_poster(frames[POSTER_FRAME % len(frames)])
         mark = stage("encode", mark)
         description = card_alt_text(request.hazard, text)
